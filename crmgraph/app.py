@@ -1,0 +1,130 @@
+"""The ASGI application: GraphQL over HTTP, GraphiQL, probes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from functools import cache
+from typing import Any
+
+import strawberry
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from crmgraph.authz.actor import Actor
+from crmgraph.context import RequestContext, authenticate, utc_now
+from crmgraph.graphiql import graphiql_page, static_routes
+from crmgraph.persistence.unit_of_work import Database, DatabaseUnavailable
+from crmgraph.schema.root import build_schema
+from crmgraph.settings import Settings
+
+INVALID_TOKEN = {"errors": [{"message": "Invalid token"}]}
+UNAVAILABLE = {"errors": [{"message": "Service unavailable: the database cannot be reached"}]}
+
+
+@cache
+def schema() -> strawberry.Schema:
+    return build_schema()
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of ``Authorization: Bearer`` or GitLab's ``PRIVATE-TOKEN`` header."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        return header.strip() if not value else None
+    private = request.headers.get("private-token")
+    return private.strip() if private else None
+
+
+class GraphQLView(GraphQL[RequestContext, None]):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            schema(),
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=True,
+        )
+
+    async def get_context(self, request: Any, response: Any) -> RequestContext:
+        state = request.scope["state"]
+        return RequestContext.build(state["db"], state["actor"], request)
+
+    async def render_graphql_ide(self, request: Any) -> HTMLResponse:
+        return HTMLResponse(graphiql_page(request.url.path))
+
+
+class AuthenticatedGraphQL:
+    """Resolves the token before GraphQL runs: a bad token is an HTTP 401, not a query error."""
+
+    def __init__(self, settings: Settings, view: GraphQLView) -> None:
+        self.settings = settings
+        self.view = view
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        db: Database = request.app.state.db
+        actor = Actor.anonymous()
+        token = bearer_token(request)
+        if token is not None:
+            try:
+                found = await authenticate(db, request.app.state.secret, token, utc_now())
+            except DatabaseUnavailable:
+                await JSONResponse(UNAVAILABLE, status_code=503)(scope, receive, send)
+                return
+            if found is None:
+                await JSONResponse(INVALID_TOKEN, status_code=401)(scope, receive, send)
+                return
+            actor = found
+        scope.setdefault("state", {}).update(db=db, actor=actor)
+        await self.view(scope, receive, send)
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readiness(request: Request) -> Response:
+    if await request.app.state.db.ping():
+        return JSONResponse({"status": "ok", "database": "ok"})
+    return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
+    """The service; pass ``db`` to share an engine (tests), else one is made from settings."""
+    settings = settings or Settings.from_env()
+    endpoint = AuthenticatedGraphQL(settings, GraphQLView(settings))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if db is not None:
+            yield
+            return
+        app.state.db = Database.from_url(settings.database_url, pool_size=settings.pool_size)
+        try:
+            yield
+        finally:
+            await app.state.db.dispose()
+
+    routes: list[BaseRoute] = [
+        Route("/api/graphql", endpoint),
+        Route("/graphql", endpoint),
+        Route("/-/health", health),
+        Route("/-/readiness", readiness),
+        *static_routes(),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.secret = settings.token_secret()
+    if db is not None:
+        app.state.db = db
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory``."""
+    return create_app(Settings.from_env())

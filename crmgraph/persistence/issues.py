@@ -1,0 +1,207 @@
+"""Issues and their notes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, insert, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crmgraph.domain.issues import Issue, IssueState, Note
+from crmgraph.domain.pagination import Page, PageArgs
+from crmgraph.persistence.queries import SortKey, fetch_page, fetch_pages, like_pattern
+from crmgraph.persistence.tables import issues, notes, projects
+
+ISSUE_COLUMNS = tuple(issues.c)
+NOTE_COLUMNS = tuple(c for c in notes.c if c.name != "updated_at")
+ISSUE_ORDER = (
+    SortKey.timestamp(issues.c.created_at, "created_at", descending=True),
+    SortKey(issues.c.id, "id", descending=True),
+)
+NOTE_ORDER = (SortKey(notes.c.id, "id"),)
+
+
+def to_issue(row: Any) -> Issue:
+    m = row._mapping
+    return Issue(
+        id=m["id"],
+        project_id=m["project_id"],
+        iid=m["iid"],
+        title=m["title"],
+        description=m["description"],
+        state=IssueState(m["state"]),
+        confidential=m["confidential"],
+        author_id=m["author_id"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        closed_at=m["closed_at"],
+    )
+
+
+def to_note(row: Any) -> Note:
+    m = row._mapping
+    return Note(
+        id=m["id"],
+        issue_id=m["issue_id"],
+        author_id=m["author_id"],
+        body=m["body"],
+        system=m["system"],
+        created_at=m["created_at"],
+    )
+
+
+@dataclass(frozen=True)
+class IssueFilter:
+    """What an issue list asks for, with the caller's visibility already decided."""
+
+    state: IssueState | None = None
+    search: str | None = None
+    #: None: every issue is visible; else the non-confidential ones, the user's own,
+    #: and those in projects where the user may read confidential issues.
+    confidential_visible_to: int | None = None
+    confidential_projects: Any = None
+    extra: tuple[ColumnElement[bool], ...] = ()
+
+
+async def allocate_iid(conn: AsyncConnection, project_id: int) -> int:
+    """Next iid of the project; the row update serializes concurrent creators."""
+    stmt = (
+        update(projects)
+        .where(projects.c.id == project_id)
+        .values(last_issue_iid=projects.c.last_issue_iid + 1)
+        .returning(projects.c.last_issue_iid)
+    )
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def create_issue(
+    conn: AsyncConnection,
+    *,
+    project_id: int,
+    title: str,
+    description: str | None,
+    confidential: bool,
+    author_id: int,
+    now: datetime,
+) -> Issue:
+    iid = await allocate_iid(conn, project_id)
+    stmt = (
+        insert(issues)
+        .values(
+            project_id=project_id,
+            iid=iid,
+            title=title,
+            description=description,
+            confidential=confidential,
+            author_id=author_id,
+            state=IssueState.OPENED.value,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(*ISSUE_COLUMNS)
+    )
+    return to_issue((await conn.execute(stmt)).one())
+
+
+async def update_issue(
+    conn: AsyncConnection, issue_id: int, values: dict[str, Any], now: datetime
+) -> Issue:
+    stmt = (
+        update(issues)
+        .where(issues.c.id == issue_id)
+        .values(**values, updated_at=now)
+        .returning(*ISSUE_COLUMNS)
+    )
+    return to_issue((await conn.execute(stmt)).one())
+
+
+async def issues_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Issue]:
+    rows = (await conn.execute(select(*ISSUE_COLUMNS).where(issues.c.id.in_(ids)))).all()
+    return {row.id: to_issue(row) for row in rows}
+
+
+async def issue_by_iid(
+    conn: AsyncConnection, project_id: int, iid: int, *, for_update: bool = False
+) -> Issue | None:
+    stmt = select(*ISSUE_COLUMNS).where(issues.c.project_id == project_id, issues.c.iid == iid)
+    if for_update and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = (await conn.execute(stmt)).first()
+    return None if row is None else to_issue(row)
+
+
+async def lock_issue(conn: AsyncConnection, issue_id: int) -> Issue | None:
+    stmt = select(*ISSUE_COLUMNS).where(issues.c.id == issue_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = (await conn.execute(stmt)).first()
+    return None if row is None else to_issue(row)
+
+
+def _filtered(stmt: Select[Any], flt: IssueFilter) -> Select[Any]:
+    if flt.state is not None:
+        stmt = stmt.where(issues.c.state == flt.state.value)
+    if flt.search:
+        words = flt.search.lower().split()
+        for word in words:
+            pattern = like_pattern(word)
+            stmt = stmt.where(
+                or_(
+                    func.lower(issues.c.title).like(pattern, escape="\\"),
+                    func.lower(func.coalesce(issues.c.description, "")).like(pattern, escape="\\"),
+                )
+            )
+    if flt.confidential_visible_to is not None:
+        visible = [
+            issues.c.confidential.is_(False),
+            issues.c.author_id == flt.confidential_visible_to,
+        ]
+        if flt.confidential_projects is not None:
+            visible.append(issues.c.project_id.in_(flt.confidential_projects))
+        stmt = stmt.where(or_(*visible))
+    for condition in flt.extra:
+        stmt = stmt.where(condition)
+    return stmt
+
+
+async def issues_page(
+    conn: AsyncConnection, project_ids: Any, flt: IssueFilter, page: PageArgs
+) -> Page[Issue]:
+    """Issues of the given projects (a list or a select of ids), newest first."""
+    stmt = _filtered(select(*ISSUE_COLUMNS).where(issues.c.project_id.in_(project_ids)), flt)
+    return (await fetch_page(conn, stmt, ISSUE_ORDER, page)).map(to_issue)
+
+
+async def create_note(
+    conn: AsyncConnection,
+    *,
+    issue_id: int,
+    author_id: int,
+    body: str,
+    system: bool,
+    now: datetime,
+) -> Note:
+    stmt = (
+        insert(notes)
+        .values(
+            issue_id=issue_id,
+            author_id=author_id,
+            body=body,
+            system=system,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(*NOTE_COLUMNS)
+    )
+    return to_note((await conn.execute(stmt)).one())
+
+
+async def notes_pages(
+    conn: AsyncConnection, issue_ids: Sequence[int], page: PageArgs
+) -> dict[int, Page[Note]]:
+    stmt = select(*NOTE_COLUMNS).where(true())
+    pages = await fetch_pages(conn, stmt, notes.c.issue_id, issue_ids, NOTE_ORDER, page)
+    return {issue_id: p.map(to_note) for issue_id, p in pages.items()}

@@ -1,0 +1,99 @@
+"""Per-request dataloaders: every relation is fetched in batches with one ``IN`` query."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crmgraph.domain.groups import Group, Project
+from crmgraph.domain.issues import Issue, Note
+from crmgraph.domain.pagination import Page, PageArgs
+from crmgraph.domain.users import User
+from crmgraph.persistence import groups as groups_repo
+from crmgraph.persistence import issues as issues_repo
+from crmgraph.persistence import users as users_repo
+from crmgraph.persistence.unit_of_work import Database
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+Fetch = Callable[[AsyncConnection, Sequence[Any]], Awaitable[dict[Any, Any]]]
+PagedFetch = Callable[[AsyncConnection, Sequence[Any], PageArgs], Awaitable[dict[Any, Any]]]
+
+
+class Loaders:
+    """Built per request; each batch takes its own connection, so concurrent batches are safe."""
+
+    def __init__(self, db: Database, user_id: int | None) -> None:
+        self.db = db
+        self.user_id = user_id
+        self.users: DataLoader = self._by_key(users_repo.users_by_ids)
+        self.groups: DataLoader = self._by_key(groups_repo.groups_by_ids)
+        self.projects: DataLoader = self._by_key(groups_repo.projects_by_ids)
+        self.issues: DataLoader = self._by_key(issues_repo.issues_by_ids)
+        self.group_levels: DataLoader = self._by_key(self._group_levels)
+        self.project_levels: DataLoader = self._by_key(self._project_levels)
+        self.issue_notes: DataLoader = self._paged(issues_repo.notes_pages)
+
+    def _by_key(self, fetch: Fetch) -> DataLoader:
+        async def batch(keys: list[Any]) -> list[Any]:
+            async with self.db.connect() as conn:
+                found = await fetch(conn, keys)
+            return [found.get(key) for key in keys]
+
+        return DataLoader(batch)
+
+    def _paged(self, fetch: PagedFetch) -> DataLoader:
+        """Keys are ``(parent id, PageArgs)``; one query per distinct page shape."""
+
+        async def batch(keys: list[tuple[Any, PageArgs]]) -> list[Any]:
+            by_shape: dict[PageArgs, list[Any]] = {}
+            for parent_id, page in keys:
+                by_shape.setdefault(page, []).append(parent_id)
+            results: dict[tuple[Any, PageArgs], Any] = {}
+            async with self.db.connect() as conn:
+                for page, parent_ids in by_shape.items():
+                    pages = await fetch(conn, parent_ids, page)
+                    for parent_id in parent_ids:
+                        results[(parent_id, page)] = pages[parent_id]
+            return [results[key] for key in keys]
+
+        return DataLoader(batch)
+
+    async def _group_levels(self, conn: AsyncConnection, ids: Sequence[int]) -> dict[int, int]:
+        if self.user_id is None:
+            return {gid: 0 for gid in ids}
+        return await groups_repo.group_levels(conn, self.user_id, ids)
+
+    async def _project_levels(self, conn: AsyncConnection, ids: Sequence[int]) -> dict[int, int]:
+        if self.user_id is None:
+            return {pid: 0 for pid in ids}
+        return await groups_repo.project_levels(conn, self.user_id, ids)
+
+    # Typed front doors, so callers do not handle ``Any``.
+
+    async def user(self, user_id: int) -> User | None:
+        result: User | None = await self.users.load(user_id)
+        return result
+
+    async def group(self, group_id: int) -> Group | None:
+        result: Group | None = await self.groups.load(group_id)
+        return result
+
+    async def project(self, project_id: int) -> Project | None:
+        result: Project | None = await self.projects.load(project_id)
+        return result
+
+    async def issue(self, issue_id: int) -> Issue | None:
+        result: Issue | None = await self.issues.load(issue_id)
+        return result
+
+    async def notes_page(self, issue_id: int, page: PageArgs) -> Page[Note]:
+        result: Page[Note] = await self.issue_notes.load((issue_id, page))
+        return result
+
+    def prime(self, loader: DataLoader, key: Any, value: Any) -> None:
+        loader.clear(key).prime(key, value)

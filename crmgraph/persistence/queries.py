@@ -1,0 +1,177 @@
+"""Keyset pagination shared by every connection: one parent, or many parents in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crmgraph.domain.pagination import Page, PageArgs, decode_cursor, encode_cursor
+
+
+def like_pattern(word: str) -> str:
+    """A LIKE pattern matching ``word`` anywhere, with LIKE's wildcards escaped (escape ``\\``)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _from_datetime(value: Any) -> Any:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _from_decimal(value: Any) -> Any:
+    return None if value is None else Decimal(value)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One column of a sort order; ``nullable`` keys put NULLs last in either direction."""
+
+    column: ColumnElement[Any]
+    label: str
+    descending: bool = False
+    nullable: bool = False
+    decode: Callable[[Any], Any] = _identity
+
+    @classmethod
+    def timestamp(cls, column: ColumnElement[Any], label: str, descending: bool) -> SortKey:
+        return cls(column, label, descending, decode=_from_datetime)
+
+    @classmethod
+    def decimal(
+        cls, column: ColumnElement[Any], label: str, descending: bool, nullable: bool = True
+    ) -> SortKey:
+        return cls(column, label, descending, nullable, decode=_from_decimal)
+
+
+def _order_by(keys: Sequence[SortKey], reverse: bool) -> list[ColumnElement[Any]]:
+    clauses: list[ColumnElement[Any]] = []
+    for key in keys:
+        descending = key.descending != reverse
+        if key.nullable:
+            null_last = case((key.column.is_(None), 1), else_=0)
+            clauses.append(null_last.desc() if reverse else null_last.asc())
+        clauses.append(key.column.desc() if descending else key.column.asc())
+    return clauses
+
+
+def _beyond(keys: Sequence[SortKey], values: list[Any], reverse: bool) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order (before it when ``reverse``)."""
+    alternatives: list[ColumnElement[bool]] = []
+    equal_so_far: list[ColumnElement[bool]] = []
+    for key, value in zip(keys, values, strict=True):
+        descending = key.descending != reverse
+        if key.nullable:
+            if value is None:
+                # Past a NULL only other NULLs can follow (going forward), anything before.
+                if reverse:
+                    alternatives.append(and_(*equal_so_far, key.column.isnot(None)))
+                equal_so_far.append(key.column.is_(None))
+                continue
+            if not reverse:
+                alternatives.append(and_(*equal_so_far, key.column.is_(None)))
+        step = key.column < value if descending else key.column > value
+        alternatives.append(and_(*equal_so_far, step))
+        equal_so_far.append(key.column == value)
+    return or_(*alternatives) if alternatives else false()
+
+
+def _cursor_values(keys: Sequence[SortKey], cursor: str) -> list[Any]:
+    raw = decode_cursor(cursor, len(keys))
+    return [key.decode(value) for key, value in zip(keys, raw, strict=True)]
+
+
+def _cursor_of(row: Row[Any], keys: Sequence[SortKey]) -> str:
+    return encode_cursor([_to_json(row._mapping[f"_k_{key.label}"]) for key in keys])
+
+
+def _keyed(stmt: Select[Any], keys: Sequence[SortKey]) -> Select[Any]:
+    return stmt.add_columns(*(key.column.label(f"_k_{key.label}") for key in keys))
+
+
+def _filtered(stmt: Select[Any], keys: Sequence[SortKey], page: PageArgs) -> Select[Any]:
+    if page.after is not None:
+        stmt = stmt.where(_beyond(keys, _cursor_values(keys, page.after), reverse=False))
+    if page.before is not None:
+        stmt = stmt.where(_beyond(keys, _cursor_values(keys, page.before), reverse=True))
+    return stmt
+
+
+def _page(rows: list[Row[Any]], keys: Sequence[SortKey], page: PageArgs) -> Page[Row[Any]]:
+    limit = page.limit
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if page.backward:
+        rows.reverse()
+        has_previous, has_next = more, page.before is not None
+    else:
+        has_next, has_previous = more, page.after is not None
+        if page.last is not None and len(rows) > page.last:
+            rows = rows[len(rows) - page.last :]
+            has_previous = True
+    return Page(
+        items=rows,
+        cursors=[_cursor_of(row, keys) for row in rows],
+        has_next_page=has_next,
+        has_previous_page=has_previous,
+    )
+
+
+async def fetch_page(
+    conn: AsyncConnection, stmt: Select[Any], keys: Sequence[SortKey], page: PageArgs
+) -> Page[Row[Any]]:
+    """One page of ``stmt`` in the order of ``keys`` (the last key must be unique)."""
+    if page.limit == 0:
+        return Page.empty()
+    query = _filtered(_keyed(stmt, keys), keys, page)
+    query = query.order_by(*_order_by(keys, reverse=page.backward)).limit(page.limit + 1)
+    rows = list((await conn.execute(query)).all())
+    return _page(rows, keys, page)
+
+
+async def fetch_pages(
+    conn: AsyncConnection,
+    stmt: Select[Any],
+    parent: ColumnElement[Any],
+    parent_ids: Sequence[Any],
+    keys: Sequence[SortKey],
+    page: PageArgs,
+) -> dict[Any, Page[Row[Any]]]:
+    """The same page for many parents at once, numbered per parent with a window function."""
+    pages: dict[Any, Page[Row[Any]]] = {pid: Page.empty() for pid in parent_ids}
+    if page.limit == 0 or not parent_ids:
+        return pages
+    inner = _filtered(_keyed(stmt, keys), keys, page).where(parent.in_(parent_ids))
+    number = func.row_number().over(
+        partition_by=parent, order_by=_order_by(keys, reverse=page.backward)
+    )
+    inner = inner.add_columns(parent.label("_parent"), number.label("_n")).subquery()
+    query = (
+        select(inner)
+        .where(inner.c._n <= literal(page.limit + 1))
+        .order_by(inner.c._parent, inner.c._n)
+    )
+    grouped: dict[Any, list[Row[Any]]] = {}
+    for row in (await conn.execute(query)).all():
+        grouped.setdefault(row._mapping["_parent"], []).append(row)
+    for pid, rows in grouped.items():
+        pages[pid] = _page(rows, keys, page)
+    return pages

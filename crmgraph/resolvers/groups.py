@@ -1,0 +1,64 @@
+"""Reading groups and what hangs off them. Visibility of single objects is the schema
+guard's job (``@requiresRole``); lists are filtered here, in SQL, so pages stay full."""
+
+from __future__ import annotations
+
+from crmgraph.authz.abilities import Ability, allowed
+from crmgraph.context import RequestContext
+from crmgraph.domain.groups import Group, Project
+from crmgraph.domain.issues import Issue, IssueState
+from crmgraph.domain.pagination import Page, PageArgs
+from crmgraph.domain.roles import AccessLevel
+from crmgraph.persistence import groups as groups_repo
+from crmgraph.persistence import issues as issues_repo
+from crmgraph.persistence.issues import IssueFilter
+
+
+async def group_by_full_path(ctx: RequestContext, full_path: str) -> Group | None:
+    async with ctx.db.connect() as conn:
+        group = await groups_repo.group_by_full_path(conn, full_path)
+    if group is not None:
+        ctx.loaders.prime(ctx.loaders.groups, group.id, group)
+    return group
+
+
+async def parent(ctx: RequestContext, group: Group) -> Group | None:
+    return None if group.parent_id is None else await ctx.loaders.group(group.parent_id)
+
+
+async def projects(
+    ctx: RequestContext, group: Group, search: str | None, page: PageArgs
+) -> Page[Project]:
+    if not allowed(await ctx.group_level(group.id), Ability.READ_GROUP):
+        return Page.empty()
+    async with ctx.db.connect() as conn:
+        return await groups_repo.group_projects_page(conn, group.id, search, page)
+
+
+async def issues(
+    ctx: RequestContext,
+    group: Group,
+    *,
+    state: IssueState | None,
+    search: str | None,
+    page: PageArgs,
+) -> Page[Issue]:
+    """Issues of every project in the group and its descendants that the actor may read."""
+    level = await ctx.group_level(group.id)
+    if not allowed(level, Ability.READ_GROUP):
+        return Page.empty()
+    flt = IssueFilter(state=state, search=search)
+    if not allowed(level, Ability.READ_CONFIDENTIAL_ISSUES):
+        assert ctx.actor.user_id is not None
+        flt = IssueFilter(
+            state=state,
+            search=search,
+            confidential_visible_to=ctx.actor.user_id,
+            confidential_projects=groups_repo.projects_with_level_at_least(
+                ctx.actor.user_id, AccessLevel.REPORTER
+            ),
+        )
+    async with ctx.db.connect() as conn:
+        return await issues_repo.issues_page(
+            conn, groups_repo.descendant_project_ids(group), flt, page
+        )

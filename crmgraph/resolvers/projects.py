@@ -1,0 +1,67 @@
+"""Reading projects and their issues."""
+
+from __future__ import annotations
+
+from crmgraph.authz.abilities import Ability, allowed
+from crmgraph.context import RequestContext
+from crmgraph.domain.groups import Group, Project
+from crmgraph.domain.issues import Issue, IssueState
+from crmgraph.domain.pagination import Page, PageArgs
+from crmgraph.persistence import groups as groups_repo
+from crmgraph.persistence import issues as issues_repo
+from crmgraph.persistence.issues import IssueFilter
+
+
+async def project_by_full_path(ctx: RequestContext, full_path: str) -> Project | None:
+    async with ctx.db.connect() as conn:
+        project = await groups_repo.project_by_full_path(conn, full_path)
+    if project is not None:
+        ctx.loaders.prime(ctx.loaders.projects, project.id, project)
+    return project
+
+
+async def group(ctx: RequestContext, project: Project) -> Group | None:
+    return await ctx.loaders.group(project.group_id)
+
+
+def parse_iid(iid: str) -> int | None:
+    """GitLab takes iids as strings; anything but a positive number finds nothing."""
+    text = iid.strip()
+    if not text.isdigit() or len(text) > 18:
+        return None
+    number = int(text)
+    return number if number > 0 else None
+
+
+async def issue_by_iid(ctx: RequestContext, project: Project, iid: str) -> Issue | None:
+    number = parse_iid(iid)
+    if number is None:
+        return None
+    async with ctx.db.connect() as conn:
+        return await issues_repo.issue_by_iid(conn, project.id, number)
+
+
+def issue_filter(
+    ctx: RequestContext, level: int, state: IssueState | None, search: str | None
+) -> IssueFilter:
+    """Confidential issues stay hidden unless the level allows them or the actor wrote them."""
+    if allowed(level, Ability.READ_CONFIDENTIAL_ISSUES):
+        return IssueFilter(state=state, search=search)
+    return IssueFilter(state=state, search=search, confidential_visible_to=ctx.actor.user_id or 0)
+
+
+async def issues(
+    ctx: RequestContext,
+    project: Project,
+    *,
+    state: IssueState | None,
+    search: str | None,
+    page: PageArgs,
+) -> Page[Issue]:
+    level = await ctx.project_level(project.id)
+    if not allowed(level, Ability.READ_ISSUE):
+        return Page.empty()
+    async with ctx.db.connect() as conn:
+        return await issues_repo.issues_page(
+            conn, [project.id], issue_filter(ctx, level, state, search), page
+        )

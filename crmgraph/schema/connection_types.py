@@ -1,0 +1,44 @@
+"""Builds the edge and connection types of one node type.
+
+No ``from __future__ import annotations`` here: the node type is a runtime value that the
+annotations below must see.
+"""
+
+from typing import Any, Optional
+
+import strawberry
+
+from crmgraph.domain.pagination import Page
+from crmgraph.schema.connections import PageInfo, page_info
+
+
+def connection_types(node_type: type, prefix: str, noun: str) -> tuple[type, type]:
+    """``<prefix>Edge`` and ``<prefix>Connection`` over ``node_type``; the connection wraps a Page."""
+
+    @strawberry.type(name=f"{prefix}Edge", description=f"An edge in a connection of {noun}.")
+    class Edge:
+        cursor: str = strawberry.field(description="A cursor for use in pagination.")
+        node: Optional[node_type] = strawberry.field(  # type: ignore[valid-type]  # noqa: UP045
+            description="The item at the end of the edge."
+        )
+
+    @strawberry.type(name=f"{prefix}Connection", description=f"A page of {noun}.")
+    class Connection:
+        page: strawberry.Private[Page[Any]]
+
+        @strawberry.field(description="A list of edges.")
+        def edges(self) -> list[Optional[Edge]]:  # noqa: UP045
+            return [
+                Edge(cursor=cursor, node=item)
+                for item, cursor in zip(self.page.items, self.page.cursors, strict=True)
+            ]
+
+        @strawberry.field(description="A list of nodes.")
+        def nodes(self) -> list[Optional[node_type]]:  # type: ignore[valid-type]  # noqa: UP045
+            return list(self.page.items)
+
+        @strawberry.field(description="Information to aid in pagination.")
+        def page_info(self) -> PageInfo:
+            return page_info(self.page)
+
+    return Edge, Connection

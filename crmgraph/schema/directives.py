@@ -1,0 +1,120 @@
+"""``@requiresRole``: declared on the schema, enforced for every field by one guard.
+
+A type marked with ``protected(...)`` carries the directive in the exported SDL, and
+``install_guards`` gives every field that returns that type a guard: objects the caller
+may not see become ``null`` and are left out of lists, with no hint that they exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
+from strawberry.schema_directive import Location
+from strawberry.types import Info
+from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition
+
+from crmgraph.domain.roles import AccessLevel as DomainAccessLevel
+from crmgraph.resolvers.visibility import Scope, can_see
+
+AccessLevel = strawberry.enum(
+    DomainAccessLevel, name="AccessLevel", description="A member's role, lowest to highest."
+)
+RoleScope = strawberry.enum(
+    Scope,
+    name="RoleScope",
+    description="CRM_GROUP: the group that owns the CRM records (root group or contact source).",
+)
+
+
+@strawberry.schema_directive(
+    locations=[Location.OBJECT, Location.FIELD_DEFINITION],
+    name="requiresRole",
+    description="Only members with at least `role` in the group named by `scope` may see this.",
+)
+class RequiresRole:
+    role: DomainAccessLevel = strawberry.field(description="The minimum role.")
+    scope: Scope = strawberry.field(description="Where the role is measured.")
+
+
+_PROTECTED: dict[type, RequiresRole] = {}
+T = TypeVar("T", bound=type)
+
+
+def protected(
+    role: DomainAccessLevel, scope: Scope, *, name: str, description: str
+) -> Callable[[T], T]:
+    """``strawberry.type`` with the ``@requiresRole`` directive, registered for the guard."""
+    rule = RequiresRole(role=role, scope=scope)
+
+    def wrap(cls: T) -> T:
+        wrapped = strawberry.type(cls, name=name, description=description, directives=[rule])
+        _PROTECTED[wrapped] = rule
+        return wrapped
+
+    return wrap
+
+
+def protected_types() -> dict[type, RequiresRole]:
+    return dict(_PROTECTED)
+
+
+class GuardExtension(FieldExtension):
+    def __init__(self, rule: RequiresRole) -> None:
+        self.role = int(rule.role)
+        self.scope = rule.scope
+
+    # The first parameter is not called ``self``: resolvers declared with a ``self`` parent
+    # argument pass it through ``kwargs``.
+    async def resolve_async(
+        guard, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        result = await next_(source, info, **kwargs)
+        if result is None:
+            return None
+        ctx = info.context
+        if isinstance(result, list):
+            return [
+                item
+                for item in result
+                if item is not None and await can_see(ctx, item, guard.role, guard.scope)
+            ]
+        return result if await can_see(ctx, result, guard.role, guard.scope) else None
+
+
+def _unwrap(field_type: Any) -> Any:
+    while isinstance(field_type, StrawberryOptional | StrawberryList):
+        field_type = field_type.of_type
+    return field_type
+
+
+def reachable_types(roots: Iterable[type]) -> list[type]:
+    """Every object type reachable from ``roots`` through field types."""
+    seen: list[type] = []
+    todo = list(roots)
+    while todo:
+        cls = todo.pop()
+        definition = get_object_definition(cls)
+        if definition is None or cls in seen:
+            continue
+        seen.append(cls)
+        todo.extend(_unwrap(field.type) for field in definition.fields)
+    return seen
+
+
+def install_guards(types: Iterable[type]) -> int:
+    """Give every field returning a protected type its guard; returns how many were guarded."""
+    guarded = 0
+    for cls in types:
+        definition = get_object_definition(cls)
+        if definition is None:
+            continue
+        for field in definition.fields:
+            rule = _PROTECTED.get(_unwrap(field.type))
+            if rule is None or any(isinstance(e, GuardExtension) for e in field.extensions):
+                continue
+            field.extensions.append(GuardExtension(rule))
+            guarded += 1
+    return guarded

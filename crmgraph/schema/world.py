@@ -1,0 +1,218 @@
+"""Users, groups, projects, issues and notes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from crmgraph.context import RequestContext
+from crmgraph.domain import groups as domain_groups
+from crmgraph.domain import issues as domain_issues
+from crmgraph.domain import users as domain_users
+from crmgraph.domain.ids import to_gid
+from crmgraph.domain.roles import AccessLevel as Role
+from crmgraph.resolvers import groups as group_reads
+from crmgraph.resolvers import issues as issue_reads
+from crmgraph.resolvers import projects as project_reads
+from crmgraph.resolvers.visibility import Scope
+from crmgraph.schema.connection_types import connection_types
+from crmgraph.schema.connections import AFTER, BEFORE, FIRST, LAST, page_args
+from crmgraph.schema.directives import protected
+from crmgraph.schema.enums import IssuableState, IssueState, state_filter
+from crmgraph.schema.scalars import Time
+
+Info = strawberry.Info[RequestContext, None]
+First = Annotated[int | None, strawberry.argument(description=FIRST)]
+Last = Annotated[int | None, strawberry.argument(description=LAST)]
+After = Annotated[str | None, strawberry.argument(description=AFTER)]
+Before = Annotated[str | None, strawberry.argument(description=BEFORE)]
+Search = Annotated[str | None, strawberry.argument(description="Text to search for.")]
+StateArg = Annotated[
+    IssuableState | None, strawberry.argument(description="Only issues in this state.")
+]
+
+
+@strawberry.type(name="UserCore", description="A user of the service.")
+class UserCore:
+    @strawberry.field(description="Global ID of the user.")
+    def id(self, root: strawberry.Parent[domain_users.User]) -> strawberry.ID:
+        return strawberry.ID(to_gid("User", root.id))
+
+    username: str = strawberry.field(description="Username of the user; unique.")
+    name: str = strawberry.field(description="Human-readable name of the user.")
+
+
+@protected(Role.GUEST, Scope.GROUP, name="Group", description="A group of projects and people.")
+class Group:
+    @strawberry.field(description="Global ID of the group.")
+    def id(self, root: strawberry.Parent[domain_groups.Group]) -> strawberry.ID:
+        return strawberry.ID(to_gid("Group", root.id))
+
+    full_path: strawberry.ID = strawberry.field(description="Full path of the group.")
+    path: str = strawberry.field(description="Path of the group, unique among its siblings.")
+    name: str = strawberry.field(description="Name of the group.")
+    crm_enabled: bool = strawberry.field(
+        description="Whether customer relations are on for this group (not inherited)."
+    )
+
+    @strawberry.field(description="Parent group; null for a root group.")
+    async def parent(
+        self, root: strawberry.Parent[domain_groups.Group], info: Info
+    ) -> Group | None:
+        return await group_reads.parent(info.context, root)
+
+    @strawberry.field(description="Projects directly in the group.")
+    async def projects(
+        self,
+        root: strawberry.Parent[domain_groups.Group],
+        info: Info,
+        search: Search = None,
+        first: First = None,
+        last: Last = None,
+        after: After = None,
+        before: Before = None,
+    ) -> ProjectConnection | None:
+        page = await group_reads.projects(
+            info.context, root, search, page_args(first, last, after, before)
+        )
+        return ProjectConnection(page=page)
+
+    @strawberry.field(description="Issues of all projects in the group and its subgroups.")
+    async def issues(
+        self,
+        root: strawberry.Parent[domain_groups.Group],
+        info: Info,
+        state: StateArg = None,
+        search: Search = None,
+        first: First = None,
+        last: Last = None,
+        after: After = None,
+        before: Before = None,
+    ) -> IssueConnection | None:
+        page = await group_reads.issues(
+            info.context,
+            root,
+            state=state_filter(state),
+            search=search,
+            page=page_args(first, last, after, before),
+        )
+        return IssueConnection(page=page)
+
+
+@protected(Role.GUEST, Scope.PROJECT, name="Project", description="A project of a group.")
+class Project:
+    @strawberry.field(description="Global ID of the project.")
+    def id(self, root: strawberry.Parent[domain_groups.Project]) -> strawberry.ID:
+        return strawberry.ID(to_gid("Project", root.id))
+
+    full_path: strawberry.ID = strawberry.field(description="Full path of the project.")
+    path: str = strawberry.field(description="Path of the project within its group.")
+    name: str = strawberry.field(description="Name of the project.")
+
+    @strawberry.field(description="Group the project belongs to.")
+    async def group(
+        self, root: strawberry.Parent[domain_groups.Project], info: Info
+    ) -> Group | None:
+        return await project_reads.group(info.context, root)
+
+    @strawberry.field(description="One issue of the project, by its iid.")
+    async def issue(
+        self,
+        root: strawberry.Parent[domain_groups.Project],
+        info: Info,
+        iid: Annotated[str, strawberry.argument(description='IID of the issue, e.g. "1".')],
+    ) -> Issue | None:
+        return await project_reads.issue_by_iid(info.context, root, iid)
+
+    @strawberry.field(description="Issues of the project, newest first.")
+    async def issues(
+        self,
+        root: strawberry.Parent[domain_groups.Project],
+        info: Info,
+        state: StateArg = None,
+        search: Search = None,
+        first: First = None,
+        last: Last = None,
+        after: After = None,
+        before: Before = None,
+    ) -> IssueConnection | None:
+        page = await project_reads.issues(
+            info.context,
+            root,
+            state=state_filter(state),
+            search=search,
+            page=page_args(first, last, after, before),
+        )
+        return IssueConnection(page=page)
+
+
+@protected(Role.GUEST, Scope.PROJECT, name="Issue", description="An issue of a project.")
+class Issue:
+    @strawberry.field(description="Global ID of the issue.")
+    def id(self, root: strawberry.Parent[domain_issues.Issue]) -> strawberry.ID:
+        return strawberry.ID(to_gid("Issue", root.id))
+
+    @strawberry.field(description="Internal ID of the issue, unique within its project.")
+    def iid(self, root: strawberry.Parent[domain_issues.Issue]) -> str:
+        return str(root.iid)
+
+    title: str = strawberry.field(description="Title of the issue.")
+    description: str | None = strawberry.field(description="Description of the issue.")
+
+    @strawberry.field(description="State of the issue.")
+    def state(self, root: strawberry.Parent[domain_issues.Issue]) -> IssueState:
+        return IssueState(root.state.value)
+
+    confidential: bool = strawberry.field(
+        description="Whether only Reporters and above (and the author) may see the issue."
+    )
+
+    @strawberry.field(description="User who created the issue.")
+    async def author(self, root: strawberry.Parent[domain_issues.Issue], info: Info) -> UserCore:
+        user = await issue_reads.author(info.context, root.author_id)
+        assert user is not None, "an issue's author always exists (foreign key)"
+        return user  # type: ignore[return-value]
+
+    @strawberry.field(description="ID of the issue's project.")
+    def project_id(self, root: strawberry.Parent[domain_issues.Issue]) -> int:
+        return root.project_id
+
+    created_at: Time = strawberry.field(description="When the issue was created.")
+    updated_at: Time = strawberry.field(description="When the issue was last changed.")
+
+    @strawberry.field(description="Comments and system notes on the issue, oldest first.")
+    async def notes(
+        self,
+        root: strawberry.Parent[domain_issues.Issue],
+        info: Info,
+        first: First = None,
+        last: Last = None,
+        after: After = None,
+        before: Before = None,
+    ) -> NoteConnection:
+        page = await issue_reads.notes(info.context, root, page_args(first, last, after, before))
+        return NoteConnection(page=page)
+
+
+@strawberry.type(name="Note", description="A comment on an issue, or a note the system wrote.")
+class Note:
+    @strawberry.field(description="Global ID of the note.")
+    def id(self, root: strawberry.Parent[domain_issues.Note]) -> strawberry.ID:
+        return strawberry.ID(to_gid("Note", root.id))
+
+    body: str = strawberry.field(description="Content of the note.")
+    system: bool = strawberry.field(description="Whether the service wrote the note itself.")
+
+    @strawberry.field(description="User who wrote the note.")
+    async def author(self, root: strawberry.Parent[domain_issues.Note], info: Info) -> UserCore:
+        user = await issue_reads.author(info.context, root.author_id)
+        assert user is not None, "a note's author always exists (foreign key)"
+        return user  # type: ignore[return-value]
+
+    created_at: Time = strawberry.field(description="When the note was written.")
+
+
+ProjectEdge, ProjectConnection = connection_types(Project, "Project", "projects")
+IssueEdge, IssueConnection = connection_types(Issue, "Issue", "issues")
+NoteEdge, NoteConnection = connection_types(Note, "Note", "notes")
