@@ -83,7 +83,7 @@ def parse_quick_actions(text: str) -> ParseResult:
     for number, line in enumerate(_split_lines(text), start=1):
         if fence is not None:
             # An unclosed fence runs to the end of the text, as in CommonMark.
-            if fence.is_closed_by(line.strip()):
+            if fence.is_closed_by(line):
                 fence = None
             kept.append(line)
             continue
