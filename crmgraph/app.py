@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -23,6 +24,7 @@ from crmgraph.schema.root import build_schema
 from crmgraph.settings import Settings
 
 INVALID_TOKEN = {"errors": [{"message": "Invalid token"}]}
+MUTATION_OVER_GET = {"errors": [{"message": "Mutations are forbidden in GET requests"}]}
 UNAVAILABLE = {"errors": [{"message": "Service unavailable: the database cannot be reached"}]}
 
 
@@ -59,6 +61,18 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return HTMLResponse(graphiql_page(request.url.path))
 
 
+def is_mutation_over_get(request: Request) -> bool:
+    """GET may only carry queries (GraphQL over HTTP): a mutation there is answered 405."""
+    if request.method != "GET" or "query" not in request.query_params:
+        return False
+    try:
+        document = parse(request.query_params["query"])
+    except GraphQLError:
+        return False
+    operation = get_operation_ast(document, request.query_params.get("operationName"))
+    return operation is not None and operation.operation is OperationType.MUTATION
+
+
 class AuthenticatedGraphQL:
     """Resolves the token before GraphQL runs: a bad token is an HTTP 401, not a query error."""
 
@@ -68,6 +82,10 @@ class AuthenticatedGraphQL:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
+        if is_mutation_over_get(request):
+            response = JSONResponse(MUTATION_OVER_GET, status_code=405, headers={"Allow": "POST"})
+            await response(scope, receive, send)
+            return
         db: Database = request.app.state.db
         actor = Actor.anonymous()
         token = bearer_token(request)

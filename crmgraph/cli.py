@@ -104,7 +104,11 @@ def cmd_users_create(args: argparse.Namespace) -> None:
     user = _run_db(
         settings,
         lambda db: accounts.create_user(
-            db, username=args.username, name=args.name, email=args.email, admin=args.admin,
+            db,
+            username=args.username,
+            name=args.name,
+            email=args.email,
+            admin=args.admin,
             now=_now(),
         ),
     )
@@ -126,8 +130,13 @@ def cmd_tokens_create(args: argparse.Namespace) -> None:
     issued = _run_db(
         settings,
         lambda db: accounts.issue_token(
-            db, username=args.username, secret=settings.token_secret(), scope=Scope(args.scope),
-            name=args.name, expires_at=_expiry(args.expires_at), now=_now(),
+            db,
+            username=args.username,
+            secret=settings.token_secret(),
+            scope=Scope(args.scope),
+            name=args.name,
+            expires_at=_expiry(args.expires_at),
+            now=_now(),
         ),
     )
     print(issued.token)
@@ -145,8 +154,11 @@ def cmd_tokens_revoke(args: argparse.Namespace) -> None:
     revoked = _run_db(
         settings,
         lambda db: accounts.revoke_token(
-            db, token_id=int(target) if by_id else None, token=None if by_id else target,
-            secret=settings.token_secret(), now=_now(),
+            db,
+            token_id=int(target) if by_id else None,
+            token=None if by_id else target,
+            secret=settings.token_secret(),
+            now=_now(),
         ),
     )
     print(f"revoked token {revoked.id}")
@@ -191,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--demo", action="store_true", help="the demo company (if empty)")
     seed.set_defaults(func=cmd_seed)
 
-    users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
+    users = sub.add_parser("users", help="manage users").add_subparsers(
+        dest="action", required=True
+    )
     create = with_db(users.add_parser("create", help="create a user"))
     create.add_argument("username")
     create.add_argument("--name")

@@ -64,25 +64,43 @@ async def load_demo_world(db: Database, now: datetime | None = None) -> None:
         people = {}
         for username in DEMO_USERS:
             people[username] = await users_repo.create_user(
-                conn, username=username, name=username.title() + " Demo",
-                email=f"{username}@acme.example", admin=False, now=tick(),
+                conn,
+                username=username,
+                name=username.title() + " Demo",
+                email=f"{username}@acme.example",
+                admin=False,
+                now=tick(),
             )
         await users_repo.create_user(
-            conn, username="admin", name="Instance Admin", email="admin@acme.example",
-            admin=True, now=tick(),
+            conn,
+            username="admin",
+            name="Instance Admin",
+            email="admin@acme.example",
+            admin=True,
+            now=tick(),
         )
         groups: dict[str, Group] = {}
-        for parent_path, path, name in ((None, "acme", "Acme Corp"), ("acme", "support", "Support")):
+        for parent_path, path, name in (
+            (None, "acme", "Acme Corp"),
+            ("acme", "support", "Support"),
+        ):
             parent = None if parent_path is None else groups[parent_path]
             groups[join_path(parent_path, path)] = await groups_repo.create_group(
-                conn, parent=parent, path=path, name=name,
-                full_path=join_path(parent_path, path), now=tick(),
+                conn,
+                parent=parent,
+                path=path,
+                name=name,
+                full_path=join_path(parent_path, path),
+                now=tick(),
             )
         for username, level in DEMO_USERS.items():
             if level is not None:
                 await groups_repo.set_group_member(
-                    conn, group_id=groups["acme"].id, user_id=people[username].id,
-                    level=level, now=tick(),
+                    conn,
+                    group_id=groups["acme"].id,
+                    user_id=people[username].id,
+                    level=level,
+                    now=tick(),
                 )
         projects = {
             "acme/web": await groups_repo.create_project(
@@ -97,13 +115,21 @@ async def load_demo_world(db: Database, now: datetime | None = None) -> None:
             ISSUES, authors, strict=True
         ):
             issue = await issues_repo.create_issue(
-                conn, project_id=projects[project_path].id, title=title,
-                description=description, confidential=confidential,
-                author_id=people[author].id, now=tick(),
+                conn,
+                project_id=projects[project_path].id,
+                title=title,
+                description=description,
+                confidential=confidential,
+                author_id=people[author].id,
+                now=tick(),
             )
             await issues_repo.create_note(
-                conn, issue_id=issue.id, author_id=people["developer"].id,
-                body="Looking into it.", system=False, now=tick(),
+                conn,
+                issue_id=issue.id,
+                author_id=people["developer"].id,
+                body="Looking into it.",
+                system=False,
+                now=tick(),
             )
 
 
@@ -122,7 +148,11 @@ async def issue_demo_tokens(db: Database, secret: str, now: datetime) -> DemoTok
     for username in [*DEMO_USERS, "admin"]:
         issued.append(
             await issue_token(
-                db, username=username, secret=secret, scope=Scope.API, name=DEMO_TOKEN_NAME,
+                db,
+                username=username,
+                secret=secret,
+                scope=Scope.API,
+                name=DEMO_TOKEN_NAME,
                 now=now,
             )
         )

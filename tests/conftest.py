@@ -21,7 +21,9 @@ from crmgraph.persistence.tables import metadata
 from crmgraph.persistence.unit_of_work import Database
 from tests.world import World
 
-ADMIN_URL = os.environ.get("CRMGRAPH_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "CRMGRAPH_TEST_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 BACKENDS = ["sqlite", "postgresql"]
 
 

@@ -52,15 +52,23 @@ class World:
     async def user(self, username: str, *, admin: bool = False) -> User:
         async with self.db.transaction() as conn:
             return await users_repo.create_user(
-                conn, username=username, name=username.title(), email=f"{username}@example.com",
-                admin=admin, now=self.now(),
+                conn,
+                username=username,
+                name=username.title(),
+                email=f"{username}@example.com",
+                admin=admin,
+                now=self.now(),
             )
 
     async def token(
         self, user: User, *, scope: Scope = Scope.API, expires_at: datetime | None = None
     ) -> str:
         issued = await issue_token(
-            self.db, username=user.username, secret=SECRET, scope=scope, expires_at=expires_at,
+            self.db,
+            username=user.username,
+            secret=SECRET,
+            scope=scope,
+            expires_at=expires_at,
             now=datetime.now(UTC) - timedelta(days=1) if expires_at else self.now(),
         )
         return issued.token
@@ -68,7 +76,10 @@ class World:
     async def group(self, path: str, parent: Group | None = None) -> Group:
         async with self.db.transaction() as conn:
             return await groups_repo.create_group(
-                conn, parent=parent, path=path, name=path.title(),
+                conn,
+                parent=parent,
+                path=path,
+                name=path.title(),
                 full_path=join_path(None if parent is None else parent.full_path, path),
                 now=self.now(),
             )
@@ -95,8 +106,13 @@ class World:
     ) -> Issue:
         async with self.db.transaction() as conn:
             return await issues_repo.create_issue(
-                conn, project_id=project.id, title=title, description=None,
-                confidential=confidential, author_id=author.id, now=self.now(),
+                conn,
+                project_id=project.id,
+                title=title,
+                description=None,
+                confidential=confidential,
+                author_id=author.id,
+                now=self.now(),
             )
 
     async def gql(

@@ -27,14 +27,14 @@ def connection_types(node_type: type, prefix: str, noun: str) -> tuple[type, typ
         page: strawberry.Private[Page[Any]]
 
         @strawberry.field(description="A list of edges.")
-        def edges(self) -> list[Optional[Edge]]:  # noqa: UP045
+        def edges(self) -> Optional[list[Optional[Edge]]]:  # noqa: UP045
             return [
                 Edge(cursor=cursor, node=item)
                 for item, cursor in zip(self.page.items, self.page.cursors, strict=True)
             ]
 
         @strawberry.field(description="A list of nodes.")
-        def nodes(self) -> list[Optional[node_type]]:  # type: ignore[valid-type]  # noqa: UP045
+        def nodes(self) -> Optional[list[Optional[node_type]]]:  # type: ignore[valid-type]  # noqa: UP045
             return list(self.page.items)
 
         @strawberry.field(description="Information to aid in pagination.")

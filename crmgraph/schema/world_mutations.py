@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -19,6 +19,7 @@ from crmgraph.schema.world import Group, Info, Issue, Note, Project
 
 CLIENT_MUTATION_ID = "A unique identifier for the client performing the mutation."
 ERRORS = "Errors encountered during the mutation."
+INPUT = "Parameters for the mutation."
 
 
 def provided(**fields: Any) -> dict[str, Any]:
@@ -190,7 +191,9 @@ class CreateNotePayload:
 @strawberry.type
 class WorldMutation:
     @strawberry.mutation(description="Create a root group (you become its Owner) or a subgroup.")
-    async def group_create(self, info: Info, input: GroupCreateInput) -> GroupCreatePayload | None:
+    async def group_create(
+        self, info: Info, input: Annotated[GroupCreateInput, strawberry.argument(description=INPUT)]
+    ) -> GroupCreatePayload | None:
         out = await group_writes.create_group(
             info.context, path=input.path, name=input.name, parent_path=input.parent_path
         )
@@ -199,7 +202,9 @@ class WorldMutation:
         )
 
     @strawberry.mutation(description="Change a group's name and CRM settings (Owners only).")
-    async def group_update(self, info: Info, input: GroupUpdateInput) -> GroupUpdatePayload | None:
+    async def group_update(
+        self, info: Info, input: Annotated[GroupUpdateInput, strawberry.argument(description=INPUT)]
+    ) -> GroupUpdatePayload | None:
         changes = provided(name=input.name, crm_enabled=input.crm_enabled)
         out = await group_writes.update_group(
             info.context, full_path=input.full_path, changes=changes
@@ -210,7 +215,9 @@ class WorldMutation:
 
     @strawberry.mutation(description="Add a group member or change their role.")
     async def group_member_set(
-        self, info: Info, input: GroupMemberSetInput
+        self,
+        info: Info,
+        input: Annotated[GroupMemberSetInput, strawberry.argument(description=INPUT)],
     ) -> GroupMemberSetPayload | None:
         out = await member_writes.set_group_member(
             info.context,
@@ -222,7 +229,9 @@ class WorldMutation:
 
     @strawberry.mutation(description="Remove a direct member from a group.")
     async def group_member_remove(
-        self, info: Info, input: GroupMemberRemoveInput
+        self,
+        info: Info,
+        input: Annotated[GroupMemberRemoveInput, strawberry.argument(description=INPUT)],
     ) -> GroupMemberRemovePayload | None:
         out = await member_writes.remove_group_member(
             info.context, full_path=input.full_path, username=input.username
@@ -233,7 +242,9 @@ class WorldMutation:
 
     @strawberry.mutation(description="Create a project in a group (Maintainers and above).")
     async def project_create(
-        self, info: Info, input: ProjectCreateInput
+        self,
+        info: Info,
+        input: Annotated[ProjectCreateInput, strawberry.argument(description=INPUT)],
     ) -> ProjectCreatePayload | None:
         out = await project_writes.create_project(
             info.context, group_path=input.group_path, path=input.path, name=input.name
@@ -244,7 +255,9 @@ class WorldMutation:
 
     @strawberry.mutation(description="Add a project member or change their role.")
     async def project_member_set(
-        self, info: Info, input: ProjectMemberSetInput
+        self,
+        info: Info,
+        input: Annotated[ProjectMemberSetInput, strawberry.argument(description=INPUT)],
     ) -> ProjectMemberSetPayload | None:
         out = await member_writes.set_project_member(
             info.context,
@@ -257,7 +270,9 @@ class WorldMutation:
         )
 
     @strawberry.mutation(description="Create an issue.")
-    async def create_issue(self, info: Info, input: CreateIssueInput) -> CreateIssuePayload | None:
+    async def create_issue(
+        self, info: Info, input: Annotated[CreateIssueInput, strawberry.argument(description=INPUT)]
+    ) -> CreateIssuePayload | None:
         out = await issue_writes.create_issue(
             info.context,
             project_path=input.project_path,
@@ -272,7 +287,9 @@ class WorldMutation:
     @strawberry.mutation(
         description="Change an issue's title, description, confidentiality or state."
     )
-    async def update_issue(self, info: Info, input: UpdateIssueInput) -> UpdateIssuePayload | None:
+    async def update_issue(
+        self, info: Info, input: Annotated[UpdateIssueInput, strawberry.argument(description=INPUT)]
+    ) -> UpdateIssuePayload | None:
         changes = provided(
             title=input.title,
             description=input.description,
@@ -287,7 +304,9 @@ class WorldMutation:
         )
 
     @strawberry.mutation(description="Write a comment on an issue.")
-    async def create_note(self, info: Info, input: CreateNoteInput) -> CreateNotePayload | None:
+    async def create_note(
+        self, info: Info, input: Annotated[CreateNoteInput, strawberry.argument(description=INPUT)]
+    ) -> CreateNotePayload | None:
         out = await note_writes.create_note(
             info.context, issue_id=input.noteable_id, body=input.body
         )
