@@ -61,3 +61,12 @@ def note_errors(body: str) -> list[str]:
     if len(body) > MAX_NOTE:
         return [f"Note is too long (maximum is {MAX_NOTE} characters)"]
     return []
+
+
+def parse_iid(iid: str) -> int | None:
+    """GitLab takes iids as strings; anything but a positive number finds nothing."""
+    text = iid.strip()
+    if not text.isdigit() or len(text) > 18:
+        return None
+    number = int(text)
+    return number if number > 0 else None

@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from crmgraph.domain.errors import InvalidArgument
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 100
+INVALID_CURSOR = "Please provide a valid cursor"
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -97,7 +98,7 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidArgument("Please provide a valid cursor") from None
+        raise InvalidArgument(INVALID_CURSOR) from None
     if not isinstance(values, list) or len(values) != length:
-        raise InvalidArgument("Please provide a valid cursor")
+        raise InvalidArgument(INVALID_CURSOR)
     return values

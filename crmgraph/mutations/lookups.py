@@ -7,12 +7,11 @@ from crmgraph.authz.policy import can_read_issue
 from crmgraph.context import RequestContext
 from crmgraph.domain.errors import ResourceNotAvailable
 from crmgraph.domain.groups import Group, Project
-from crmgraph.domain.issues import Issue
+from crmgraph.domain.issues import Issue, parse_iid
 from crmgraph.domain.users import User
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence import users as users_repo
-from crmgraph.resolvers.projects import parse_iid
 
 
 async def group_with(ctx: RequestContext, full_path: str, ability: Ability) -> tuple[Group, int]:

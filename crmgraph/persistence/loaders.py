@@ -30,15 +30,15 @@ class Loaders:
     def __init__(self, db: Database, user_id: int | None) -> None:
         self.db = db
         self.user_id = user_id
-        self.users: DataLoader = self._by_key(users_repo.users_by_ids)
-        self.groups: DataLoader = self._by_key(groups_repo.groups_by_ids)
-        self.projects: DataLoader = self._by_key(groups_repo.projects_by_ids)
-        self.issues: DataLoader = self._by_key(issues_repo.issues_by_ids)
-        self.group_levels: DataLoader = self._by_key(self._group_levels)
-        self.project_levels: DataLoader = self._by_key(self._project_levels)
-        self.issue_notes: DataLoader = self._paged(issues_repo.notes_pages)
+        self.users: DataLoader[Any, Any] = self._by_key(users_repo.users_by_ids)
+        self.groups: DataLoader[Any, Any] = self._by_key(groups_repo.groups_by_ids)
+        self.projects: DataLoader[Any, Any] = self._by_key(groups_repo.projects_by_ids)
+        self.issues: DataLoader[Any, Any] = self._by_key(issues_repo.issues_by_ids)
+        self.group_levels: DataLoader[Any, Any] = self._by_key(self._group_levels)
+        self.project_levels: DataLoader[Any, Any] = self._by_key(self._project_levels)
+        self.issue_notes: DataLoader[Any, Any] = self._paged(issues_repo.notes_pages)
 
-    def _by_key(self, fetch: Fetch) -> DataLoader:
+    def _by_key(self, fetch: Fetch) -> DataLoader[Any, Any]:
         async def batch(keys: list[Any]) -> list[Any]:
             async with self.db.connect() as conn:
                 found = await fetch(conn, keys)
@@ -46,7 +46,7 @@ class Loaders:
 
         return DataLoader(batch)
 
-    def _paged(self, fetch: PagedFetch) -> DataLoader:
+    def _paged(self, fetch: PagedFetch) -> DataLoader[Any, Any]:
         """Keys are ``(parent id, PageArgs)``; one query per distinct page shape."""
 
         async def batch(keys: list[tuple[Any, PageArgs]]) -> list[Any]:
@@ -95,5 +95,5 @@ class Loaders:
         result: Page[Note] = await self.issue_notes.load((issue_id, page))
         return result
 
-    def prime(self, loader: DataLoader, key: Any, value: Any) -> None:
+    def prime(self, loader: DataLoader[Any, Any], key: Any, value: Any) -> None:
         loader.clear(key).prime(key, value)

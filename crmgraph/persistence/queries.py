@@ -12,7 +12,14 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, 
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crmgraph.domain.pagination import Page, PageArgs, decode_cursor, encode_cursor
+from crmgraph.domain.errors import InvalidArgument
+from crmgraph.domain.pagination import (
+    INVALID_CURSOR,
+    Page,
+    PageArgs,
+    decode_cursor,
+    encode_cursor,
+)
 
 
 def like_pattern(word: str) -> str:
@@ -94,9 +101,32 @@ def _beyond(keys: Sequence[SortKey], values: list[Any], reverse: bool) -> Column
     return or_(*alternatives) if alternatives else false()
 
 
+def _fits(key: SortKey, value: Any) -> bool:
+    """Whether a decoded cursor value can be compared with the key's column."""
+    if value is None:
+        return key.nullable
+    try:
+        expected = key.column.type.python_type
+    except NotImplementedError:
+        return True
+    if isinstance(value, bool) and expected is not bool:
+        return False
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return False
+    return isinstance(value, expected)
+
+
 def _cursor_values(keys: Sequence[SortKey], cursor: str) -> list[Any]:
+    # A cursor of the right shape may still hold values of the wrong type: refuse it here
+    # rather than let the database fail on the comparison.
     raw = decode_cursor(cursor, len(keys))
-    return [key.decode(value) for key, value in zip(keys, raw, strict=True)]
+    try:
+        values = [key.decode(value) for key, value in zip(keys, raw, strict=True)]
+    except (TypeError, ValueError, ArithmeticError):
+        raise InvalidArgument(INVALID_CURSOR) from None
+    if not all(_fits(key, value) for key, value in zip(keys, values, strict=True)):
+        raise InvalidArgument(INVALID_CURSOR)
+    return values
 
 
 def _cursor_of(row: Row[Any], keys: Sequence[SortKey]) -> str:
@@ -159,15 +189,19 @@ async def fetch_pages(
     pages: dict[Any, Page[Row[Any]]] = {pid: Page.empty() for pid in parent_ids}
     if page.limit == 0 or not parent_ids:
         return pages
-    inner = _filtered(_keyed(stmt, keys), keys, page).where(parent.in_(parent_ids))
     number = func.row_number().over(
         partition_by=parent, order_by=_order_by(keys, reverse=page.backward)
     )
-    inner = inner.add_columns(parent.label("_parent"), number.label("_n")).subquery()
+    inner = (
+        _filtered(_keyed(stmt, keys), keys, page)
+        .where(parent.in_(parent_ids))
+        .add_columns(parent.label("_parent"), number.label("_n"))
+        .subquery()
+    )
     query = (
         select(inner)
-        .where(inner.c._n <= literal(page.limit + 1))
-        .order_by(inner.c._parent, inner.c._n)
+        .where(inner.c["_n"] <= literal(page.limit + 1))
+        .order_by(inner.c["_parent"], inner.c["_n"])
     )
     grouped: dict[Any, list[Row[Any]]] = {}
     for row in (await conn.execute(query)).all():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from crmgraph.authz.abilities import Ability, allowed
 from crmgraph.context import RequestContext
 from crmgraph.domain.groups import Group, Project
-from crmgraph.domain.issues import Issue, IssueState
+from crmgraph.domain.issues import Issue, IssueState, parse_iid
 from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issues as issues_repo
@@ -22,15 +22,6 @@ async def project_by_full_path(ctx: RequestContext, full_path: str) -> Project |
 
 async def group(ctx: RequestContext, project: Project) -> Group | None:
     return await ctx.loaders.group(project.group_id)
-
-
-def parse_iid(iid: str) -> int | None:
-    """GitLab takes iids as strings; anything but a positive number finds nothing."""
-    text = iid.strip()
-    if not text.isdigit() or len(text) > 18:
-        return None
-    number = int(text)
-    return number if number > 0 else None
 
 
 async def issue_by_iid(ctx: RequestContext, project: Project, iid: str) -> Issue | None:

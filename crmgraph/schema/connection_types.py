@@ -13,12 +13,12 @@ from crmgraph.schema.connections import PageInfo, page_info
 
 
 def connection_types(node_type: type, prefix: str, noun: str) -> tuple[type, type]:
-    """``<prefix>Edge`` and ``<prefix>Connection`` over ``node_type``; the connection wraps a Page."""
+    """The edge and connection types over ``node_type``; a connection wraps a Page."""
 
     @strawberry.type(name=f"{prefix}Edge", description=f"An edge in a connection of {noun}.")
     class Edge:
         cursor: str = strawberry.field(description="A cursor for use in pagination.")
-        node: Optional[node_type] = strawberry.field(  # type: ignore[valid-type]  # noqa: UP045
+        node: Optional[node_type] = strawberry.field(  # noqa: UP045
             description="The item at the end of the edge."
         )
 
@@ -34,7 +34,7 @@ def connection_types(node_type: type, prefix: str, noun: str) -> tuple[type, typ
             ]
 
         @strawberry.field(description="A list of nodes.")
-        def nodes(self) -> Optional[list[Optional[node_type]]]:  # type: ignore[valid-type]  # noqa: UP045
+        def nodes(self) -> Optional[list[Optional[node_type]]]:  # noqa: UP045
             return list(self.page.items)
 
         @strawberry.field(description="Information to aid in pagination.")

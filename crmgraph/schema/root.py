@@ -27,7 +27,7 @@ INTERNAL_ERROR = "Internal server error"
 class Query:
     @strawberry.field(description="The user the request authenticates as; null when anonymous.")
     def current_user(self, info: Info) -> UserCore | None:
-        return user_reads.current_user(info.context)  # type: ignore[return-value]
+        return user_reads.current_user(info.context)
 
     @strawberry.field(description="A group by its full path; null when absent or not visible.")
     async def group(

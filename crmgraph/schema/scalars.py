@@ -36,7 +36,7 @@ SCALARS[Time] = strawberry.scalar(
 
 
 def _gid_scalar(name: str, model: str) -> Any:
-    scalar_type = NewType(name, int)  # type: ignore[misc]
+    scalar_type = NewType(name, int)
 
     def serialize(value: Any) -> str:
         return to_gid(model, value) if isinstance(value, int) else str(value)

@@ -172,7 +172,7 @@ class Issue:
     async def author(self, root: strawberry.Parent[domain_issues.Issue], info: Info) -> UserCore:
         user = await issue_reads.author(info.context, root.author_id)
         assert user is not None, "an issue's author always exists (foreign key)"
-        return user  # type: ignore[return-value]
+        return user
 
     @strawberry.field(description="ID of the issue's project.")
     def project_id(self, root: strawberry.Parent[domain_issues.Issue]) -> int:
@@ -208,7 +208,7 @@ class Note:
     async def author(self, root: strawberry.Parent[domain_issues.Note], info: Info) -> UserCore:
         user = await issue_reads.author(info.context, root.author_id)
         assert user is not None, "a note's author always exists (foreign key)"
-        return user  # type: ignore[return-value]
+        return user
 
     created_at: Time = strawberry.field(description="When the note was written.")
 

@@ -8,7 +8,8 @@ async def test_owner_creates_group_project_and_issue_and_reads_them_back(world: 
     alice = await world.user("alice")
     token = await world.token(alice)
     created = await world.gql(
-        'mutation { groupCreate(input: {path: "acme", name: "Acme"}) { group { fullPath } errors } }',
+        'mutation { groupCreate(input: {path: "acme", name: "Acme"}) '
+        "{ group { fullPath } errors } }",
         token=token,
     )
     assert created.data["groupCreate"] == {"group": {"fullPath": "acme"}, "errors": []}

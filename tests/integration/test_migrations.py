@@ -85,7 +85,7 @@ async def test_upgrade_to_head_matches_the_declared_tables(empty_db: Database) -
         await conn.commit()
         assert await conn.run_sync(_drift) == []
         assert await conn.run_sync(_table_names) == set(metadata.tables)
-        assert EXPRESSION_INDEXES <= await conn.run_sync(_index_names)
+        assert await conn.run_sync(_index_names) >= EXPRESSION_INDEXES
 
 
 async def test_downgrade_to_base_removes_every_table(empty_db: Database) -> None:

@@ -121,7 +121,7 @@ def test_exported_sdl_matches_the_contract_except_work_not_yet_built(
 def test_not_yet_built_list_holds_only_what_is_really_missing(
     contract: GraphQLSchema, ours: GraphQLSchema
 ) -> None:
-    assert NOT_YET_BUILT <= set(_differences(contract, ours))
+    assert set(_differences(contract, ours)) >= NOT_YET_BUILT
 
 
 @pytest.mark.parametrize(
@@ -139,10 +139,8 @@ def test_protected_types_keep_their_directive_in_the_sdl(type_name: str, directi
 
 def test_directive_definition_is_exported_with_its_arguments() -> None:
     sdl = build_crmgraph_schema().as_str()
-    assert (
-        "directive @requiresRole(role: AccessLevel!, scope: RoleScope!) on OBJECT | FIELD_DEFINITION"
-        in sdl
-    )
+    definition = "directive @requiresRole(role: AccessLevel!, scope: RoleScope!)"
+    assert f"{definition} on OBJECT | FIELD_DEFINITION" in sdl
 
 
 def test_every_field_and_argument_has_a_description(ours: GraphQLSchema) -> None:
