@@ -67,6 +67,8 @@ async def _empty(db: Database) -> None:
         if db.dialect == "postgresql":
             await conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
         else:
+            # Groups reference each other; checked at commit, when all are gone.
+            await conn.execute(text("PRAGMA defer_foreign_keys = ON"))
             for name in names:
                 await conn.execute(text(f"DELETE FROM {name}"))
 
