@@ -9,8 +9,11 @@ from typing import Any
 
 from crmgraph.authz.actor import Actor
 from crmgraph.authz.policy import admin_aware
+from crmgraph.domain.crm import crm_group_id
 from crmgraph.domain.errors import ReadOnlyToken
+from crmgraph.domain.groups import Group
 from crmgraph.domain.users import token_digest
+from crmgraph.events import EventBus
 from crmgraph.persistence.loaders import Loaders
 from crmgraph.persistence.unit_of_work import Database
 from crmgraph.persistence.users import token_with_user
@@ -27,13 +30,22 @@ class RequestContext:
     loaders: Loaders
     clock: Callable[[], datetime] = utc_now
     request: Any = None
+    events: EventBus = field(default_factory=EventBus)
     #: Levels already known in this request; lets permission checks answer without awaiting.
     group_level_memo: dict[int, int] = field(default_factory=dict)
     project_level_memo: dict[int, int] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, db: Database, actor: Actor, request: Any = None) -> RequestContext:
-        return cls(db=db, actor=actor, loaders=Loaders(db, actor.user_id), request=request)
+    def build(
+        cls, db: Database, actor: Actor, request: Any = None, events: EventBus | None = None
+    ) -> RequestContext:
+        return cls(
+            db=db,
+            actor=actor,
+            loaders=Loaders(db, actor.user_id),
+            request=request,
+            events=events or EventBus(),
+        )
 
     def now(self) -> datetime:
         return self.clock()
@@ -63,6 +75,18 @@ class RequestContext:
                 level = admin_aware(self.actor, await self.loaders.project_levels.load(project_id))
             self.project_level_memo[project_id] = level
         return level
+
+    async def crm_group(self, group_id: int) -> Group | None:
+        """The group that owns the CRM records used by ``group_id`` (spec §2)."""
+        chain = await self.loaders.group_chain(group_id)
+        if not chain:
+            return None
+        crm_id = crm_group_id(chain)
+        return next((g for g in chain if g.id == crm_id), None) or await self.loaders.group(crm_id)
+
+    async def crm_level(self, crm_group: Group) -> int:
+        """Level in a CRM group; CRM switched off there counts as no access (a prevent-rule)."""
+        return await self.group_level(crm_group.id) if crm_group.crm_enabled else 0
 
     def forget_levels(self) -> None:
         """Memberships changed inside this request: later checks must look again."""

@@ -236,3 +236,11 @@ def _two_places(rate: Decimal) -> Decimal:
     # copy_abs keeps -0 from being stored and shown as "-0.00".
     quantized = rate.quantize(Decimal(1).scaleb(-RATE_PLACES))
     return quantized.copy_abs() if quantized.is_zero() else quantized
+
+
+class StateFilter(enum.StrEnum):
+    """Which records a list shows, by state (GitLab's lower-case values)."""
+
+    ALL = "all"
+    ACTIVE = "active"
+    INACTIVE = "inactive"

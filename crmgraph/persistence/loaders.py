@@ -8,11 +8,14 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crmgraph.domain.contacts import Contact, Organization
 from crmgraph.domain.groups import Group, Project
 from crmgraph.domain.issues import Issue, Note
 from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.domain.users import User
+from crmgraph.persistence import contacts as contacts_repo
 from crmgraph.persistence import groups as groups_repo
+from crmgraph.persistence import issue_contacts as links_repo
 from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence import users as users_repo
 from crmgraph.persistence.unit_of_work import Database
@@ -37,6 +40,10 @@ class Loaders:
         self.group_levels: DataLoader[Any, Any] = self._by_key(self._group_levels)
         self.project_levels: DataLoader[Any, Any] = self._by_key(self._project_levels)
         self.issue_notes: DataLoader[Any, Any] = self._paged(issues_repo.notes_pages)
+        self.contacts: DataLoader[Any, Any] = self._by_key(contacts_repo.contacts_by_ids)
+        self.organizations: DataLoader[Any, Any] = self._by_key(contacts_repo.organizations_by_ids)
+        self.group_chains: DataLoader[Any, Any] = self._by_key(links_repo.group_chains)
+        self.issue_contacts: DataLoader[Any, Any] = self._paged(links_repo.issue_contacts_pages)
 
     def _by_key(self, fetch: Fetch) -> DataLoader[Any, Any]:
         async def batch(keys: list[Any]) -> list[Any]:
@@ -93,6 +100,18 @@ class Loaders:
 
     async def notes_page(self, issue_id: int, page: PageArgs) -> Page[Note]:
         result: Page[Note] = await self.issue_notes.load((issue_id, page))
+        return result
+
+    async def organization(self, organization_id: int) -> Organization | None:
+        result: Organization | None = await self.organizations.load(organization_id)
+        return result
+
+    async def group_chain(self, group_id: int) -> list[Group]:
+        result: list[Group] = await self.group_chains.load(group_id)
+        return result
+
+    async def issue_contacts_page(self, issue_id: int, page: PageArgs) -> Page[Contact]:
+        result: Page[Contact] = await self.issue_contacts.load((issue_id, page))
         return result
 
     def prime(self, loader: DataLoader[Any, Any], key: Any, value: Any) -> None:

@@ -3,6 +3,10 @@ guard's job (``@requiresRole``); lists are filtered here, in SQL, so pages stay 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
+from dataclasses import replace
+
 from crmgraph.authz.abilities import Ability, allowed
 from crmgraph.context import RequestContext
 from crmgraph.domain.groups import Group, Project
@@ -12,6 +16,7 @@ from crmgraph.domain.roles import AccessLevel
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence.issues import IssueFilter
+from crmgraph.resolvers.crm import issue_crm_filter
 
 
 async def group_by_full_path(ctx: RequestContext, full_path: str) -> Group | None:
@@ -26,13 +31,21 @@ async def parent(ctx: RequestContext, group: Group) -> Group | None:
     return None if group.parent_id is None else await ctx.loaders.group(group.parent_id)
 
 
+async def project_levels(ctx: RequestContext, project_ids: Iterable[int]) -> None:
+    """Load the levels the schema guard will check for each listed object in one batch;
+    the guard checks items one after another, so each project would be its own query."""
+    await asyncio.gather(*(ctx.project_level(pid) for pid in set(project_ids)))
+
+
 async def projects(
     ctx: RequestContext, group: Group, search: str | None, page: PageArgs
 ) -> Page[Project]:
     if not allowed(await ctx.group_level(group.id), Ability.READ_GROUP):
         return Page.empty()
     async with ctx.db.connect() as conn:
-        return await groups_repo.group_projects_page(conn, group.id, search, page)
+        found = await groups_repo.group_projects_page(conn, group.id, search, page)
+    await project_levels(ctx, (project.id for project in found.items))
+    return found
 
 
 async def issues(
@@ -42,10 +55,15 @@ async def issues(
     state: IssueState | None,
     search: str | None,
     page: PageArgs,
+    crm_contact_id: str | None = None,
+    crm_organization_id: str | None = None,
 ) -> Page[Issue]:
     """Issues of every project in the group and its descendants that the actor may read."""
     level = await ctx.group_level(group.id)
     if not allowed(level, Ability.READ_GROUP):
+        return Page.empty()
+    crm = await issue_crm_filter(ctx, group.id, crm_contact_id, crm_organization_id)
+    if crm is None:
         return Page.empty()
     flt = IssueFilter(state=state, search=search)
     if not allowed(level, Ability.READ_CONFIDENTIAL_ISSUES):
@@ -58,7 +76,10 @@ async def issues(
                 ctx.actor.user_id, AccessLevel.REPORTER
             ),
         )
+    flt = replace(flt, extra=crm.extra)
     async with ctx.db.connect() as conn:
-        return await issues_repo.issues_page(
+        found = await issues_repo.issues_page(
             conn, groups_repo.descendant_project_ids(group), flt, page
         )
+    await project_levels(ctx, (issue.project_id for issue in found.items))
+    return found

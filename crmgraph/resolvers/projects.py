@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from crmgraph.authz.abilities import Ability, allowed
 from crmgraph.context import RequestContext
 from crmgraph.domain.groups import Group, Project
@@ -10,6 +12,7 @@ from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence.issues import IssueFilter
+from crmgraph.resolvers.crm import issue_crm_filter
 
 
 async def project_by_full_path(ctx: RequestContext, full_path: str) -> Project | None:
@@ -48,11 +51,15 @@ async def issues(
     state: IssueState | None,
     search: str | None,
     page: PageArgs,
+    crm_contact_id: str | None = None,
+    crm_organization_id: str | None = None,
 ) -> Page[Issue]:
     level = await ctx.project_level(project.id)
     if not allowed(level, Ability.READ_ISSUE):
         return Page.empty()
+    crm = await issue_crm_filter(ctx, project.group_id, crm_contact_id, crm_organization_id)
+    if crm is None:
+        return Page.empty()
+    flt = replace(issue_filter(ctx, level, state, search), extra=crm.extra)
     async with ctx.db.connect() as conn:
-        return await issues_repo.issues_page(
-            conn, [project.id], issue_filter(ctx, level, state, search), page
-        )
+        return await issues_repo.issues_page(conn, [project.id], flt, page)

@@ -36,11 +36,8 @@ async def level_in_scope(ctx: RequestContext, obj: Any, scope: Scope) -> int:
 
 
 async def crm_read_level(ctx: RequestContext, crm_group_id: int) -> int:
-    """Level in a CRM group; CRM switched off there counts as no access (a prevent-rule)."""
     group = await ctx.loaders.group(crm_group_id)
-    if group is None or not group.crm_enabled:
-        return 0
-    return await ctx.group_level(crm_group_id)
+    return 0 if group is None else await ctx.crm_level(group)
 
 
 async def can_see(ctx: RequestContext, obj: Any, role: int, scope: Scope) -> bool:

@@ -7,6 +7,7 @@ may not see become ``null`` and are left out of lists, with no hint that they ex
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -76,11 +77,12 @@ class GuardExtension(FieldExtension):
             return None
         ctx = info.context
         if isinstance(result, list):
-            return [
-                item
-                for item in result
-                if item is not None and await can_see(ctx, item, guard.role, guard.scope)
-            ]
+            # Checked together, so the level lookups of a whole page share one batch.
+            present = [item for item in result if item is not None]
+            seen = await asyncio.gather(
+                *(can_see(ctx, item, guard.role, guard.scope) for item in present)
+            )
+            return [item for item, ok in zip(present, seen, strict=True) if ok]
         return result if await can_see(ctx, result, guard.role, guard.scope) else None
 
 

@@ -12,15 +12,31 @@ from crmgraph.domain import issues as domain_issues
 from crmgraph.domain import users as domain_users
 from crmgraph.domain.ids import to_gid
 from crmgraph.domain.roles import AccessLevel as Role
+from crmgraph.resolvers import crm as crm_reads
 from crmgraph.resolvers import groups as group_reads
 from crmgraph.resolvers import issues as issue_reads
 from crmgraph.resolvers import projects as project_reads
 from crmgraph.resolvers.visibility import Scope
 from crmgraph.schema.connection_types import connection_types
 from crmgraph.schema.connections import AFTER, BEFORE, FIRST, LAST, page_args
+from crmgraph.schema.crm import (
+    ContactConnection,
+    ContactSort,
+    ContactState,
+    ContactStateCounts,
+    OrganizationConnection,
+    OrganizationSort,
+    OrganizationState,
+    OrganizationStateCounts,
+)
+from crmgraph.schema.crm import state_filter as crm_state
 from crmgraph.schema.directives import protected
 from crmgraph.schema.enums import IssuableState, IssueState, state_filter
-from crmgraph.schema.scalars import Time
+from crmgraph.schema.scalars import (
+    CustomerRelationsContactID,
+    CustomerRelationsOrganizationID,
+    Time,
+)
 
 Info = strawberry.Info[RequestContext, None]
 First = Annotated[int | None, strawberry.argument(description=FIRST)]
@@ -28,6 +44,16 @@ Last = Annotated[int | None, strawberry.argument(description=LAST)]
 After = Annotated[str | None, strawberry.argument(description=AFTER)]
 Before = Annotated[str | None, strawberry.argument(description=BEFORE)]
 Search = Annotated[str | None, strawberry.argument(description="Text to search for.")]
+CrmContactArg = Annotated[
+    str | None,
+    strawberry.argument(description="Only issues linked to this contact (numeric ID)."),
+]
+CrmOrganizationArg = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Only issues linked to a contact of this organization (numeric ID)."
+    ),
+]
 StateArg = Annotated[
     IssuableState | None, strawberry.argument(description="Only issues in this state.")
 ]
@@ -56,6 +82,114 @@ class Group:
         description="Whether customer relations are on for this group (not inherited)."
     )
 
+    @strawberry.field(
+        description="The group whose contacts this group uses; null means the root group."
+    )
+    async def crm_source_group(
+        self, root: strawberry.Parent[domain_groups.Group], info: Info
+    ) -> Group | None:
+        return await group_reads.crm_source_group(info.context, root)
+
+    @strawberry.field(description="Contacts of the group's CRM group.")
+    async def contacts(
+        self,
+        root: strawberry.Parent[domain_groups.Group],
+        info: Info,
+        ids: Annotated[
+            list[CustomerRelationsContactID] | None,
+            strawberry.argument(description="Only contacts with these global IDs."),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words that must each match a name, the email or the description."
+            ),
+        ] = None,
+        sort: Annotated[
+            ContactSort | None, strawberry.argument(description="Order of the contacts.")
+        ] = ContactSort.LAST_NAME_ASC,
+        state: Annotated[
+            ContactState | None, strawberry.argument(description="Only contacts in this state.")
+        ] = None,
+        first: First = None,
+        last: Last = None,
+        after: After = None,
+        before: Before = None,
+    ) -> ContactConnection | None:
+        page = await crm_reads.contacts(
+            info.context,
+            root,
+            ids=ids,
+            search=search,
+            state=crm_state(state),
+            sort=(sort or ContactSort.LAST_NAME_ASC).value,
+            page=page_args(first, last, after, before),
+        )
+        return ContactConnection(page=page)
+
+    @strawberry.field(description="Number of contacts in each state, for the same search.")
+    async def contact_state_counts(
+        self,
+        root: strawberry.Parent[domain_groups.Group],
+        info: Info,
+        search: Search = None,
+        state: Annotated[
+            ContactState | None, strawberry.argument(description="Accepted for GitLab clients.")
+        ] = None,
+    ) -> ContactStateCounts | None:
+        counts = await crm_reads.contact_state_counts(info.context, root, search)
+        return None if counts is None else ContactStateCounts(**counts)
+
+    @strawberry.field(description="Organizations of the group's CRM group.")
+    async def organizations(
+        self,
+        root: strawberry.Parent[domain_groups.Group],
+        info: Info,
+        ids: Annotated[
+            list[CustomerRelationsOrganizationID] | None,
+            strawberry.argument(description="Only organizations with these global IDs."),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Words that must each match name or description."),
+        ] = None,
+        sort: Annotated[
+            OrganizationSort | None, strawberry.argument(description="Order of the organizations.")
+        ] = OrganizationSort.NAME_ASC,
+        state: Annotated[
+            OrganizationState | None,
+            strawberry.argument(description="Only organizations in this state."),
+        ] = None,
+        first: First = None,
+        last: Last = None,
+        after: After = None,
+        before: Before = None,
+    ) -> OrganizationConnection | None:
+        page = await crm_reads.organizations(
+            info.context,
+            root,
+            ids=ids,
+            search=search,
+            state=crm_state(state),
+            sort=(sort or OrganizationSort.NAME_ASC).value,
+            page=page_args(first, last, after, before),
+        )
+        return OrganizationConnection(page=page)
+
+    @strawberry.field(description="Number of organizations in each state, for the same search.")
+    async def organization_state_counts(
+        self,
+        root: strawberry.Parent[domain_groups.Group],
+        info: Info,
+        search: Search = None,
+        state: Annotated[
+            OrganizationState | None,
+            strawberry.argument(description="Accepted for GitLab clients."),
+        ] = None,
+    ) -> OrganizationStateCounts | None:
+        counts = await crm_reads.organization_state_counts(info.context, root, search)
+        return None if counts is None else OrganizationStateCounts(**counts)
+
     @strawberry.field(description="Parent group; null for a root group.")
     async def parent(
         self, root: strawberry.Parent[domain_groups.Group], info: Info
@@ -83,6 +217,8 @@ class Group:
         self,
         root: strawberry.Parent[domain_groups.Group],
         info: Info,
+        crm_contact_id: CrmContactArg = None,
+        crm_organization_id: CrmOrganizationArg = None,
         state: StateArg = None,
         search: Search = None,
         first: First = None,
@@ -96,6 +232,8 @@ class Group:
             state=state_filter(state),
             search=search,
             page=page_args(first, last, after, before),
+            crm_contact_id=crm_contact_id,
+            crm_organization_id=crm_organization_id,
         )
         return IssueConnection(page=page)
 
@@ -130,6 +268,8 @@ class Project:
         self,
         root: strawberry.Parent[domain_groups.Project],
         info: Info,
+        crm_contact_id: CrmContactArg = None,
+        crm_organization_id: CrmOrganizationArg = None,
         state: StateArg = None,
         search: Search = None,
         first: First = None,
@@ -143,6 +283,8 @@ class Project:
             state=state_filter(state),
             search=search,
             page=page_args(first, last, after, before),
+            crm_contact_id=crm_contact_id,
+            crm_organization_id=crm_organization_id,
         )
         return IssueConnection(page=page)
 
@@ -180,6 +322,21 @@ class Issue:
 
     created_at: Time = strawberry.field(description="When the issue was created.")
     updated_at: Time = strawberry.field(description="When the issue was last changed.")
+
+    @strawberry.field(description="Contacts linked to the issue, in the order they were added.")
+    async def customer_relations_contacts(
+        self,
+        root: strawberry.Parent[domain_issues.Issue],
+        info: Info,
+        first: First = None,
+        last: Last = None,
+        after: After = None,
+        before: Before = None,
+    ) -> ContactConnection | None:
+        page = await crm_reads.issue_contacts(
+            info.context, root, page_args(first, last, after, before)
+        )
+        return ContactConnection(page=page)
 
     @strawberry.field(description="Comments and system notes on the issue, oldest first.")
     async def notes(

@@ -1,0 +1,316 @@
+"""Contacts and organizations: storage, lists in every sort order, state counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crmgraph.domain.contacts import Contact, Organization, StateFilter
+from crmgraph.domain.pagination import Page, PageArgs
+from crmgraph.persistence.queries import SortKey, fetch_page, like_pattern
+from crmgraph.persistence.tables import contacts, organizations
+from crmgraph.persistence.unit_of_work import is_unique_violation
+
+EMAIL_INDEX = "ix_customer_relations_contacts_group_id_lower_email"
+NAME_INDEX = "ix_customer_relations_organizations_group_id_lower_name"
+CONTACT_COLUMNS = tuple(contacts.c)
+ORGANIZATION_COLUMNS = tuple(organizations.c)
+
+
+class EmailTaken(Exception):
+    pass
+
+
+class NameTaken(Exception):
+    pass
+
+
+def to_contact(row: Any) -> Contact:
+    m = row._mapping
+    return Contact(
+        id=m["id"],
+        group_id=m["group_id"],
+        organization_id=m["organization_id"],
+        first_name=m["first_name"],
+        last_name=m["last_name"],
+        email=m["email"],
+        phone=m["phone"],
+        description=m["description"],
+        active=m["state"] == "active",
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def to_organization(row: Any) -> Organization:
+    m = row._mapping
+    return Organization(
+        id=m["id"],
+        group_id=m["group_id"],
+        name=m["name"],
+        default_rate=m["default_rate"],
+        description=m["description"],
+        active=m["state"] == "active",
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _state_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Domain ``active`` ⇄ the stored ``state`` column."""
+    out = dict(values)
+    if "active" in out:
+        out["state"] = "active" if out.pop("active") else "inactive"
+    return out
+
+
+# ------------------------------------------------------------------ sort orders
+
+_ORG_NAME = (
+    select(organizations.c.name)
+    .where(organizations.c.id == contacts.c.organization_id)
+    .scalar_subquery()
+)
+
+
+def _desc(sort: str) -> bool:
+    return sort.endswith("_DESC")
+
+
+def contact_order(sort: str) -> tuple[SortKey, ...]:
+    """Sort keys for a ContactSort value; every order ends in the id, so ties are stable."""
+    d = _desc(sort)
+    field = sort.rsplit("_", 1)[0]
+    last_id = SortKey(contacts.c.id, "id", d)
+    names = (SortKey(contacts.c.last_name, "last", d), SortKey(contacts.c.first_name, "first", d))
+    if field == "CREATED":
+        return (SortKey.timestamp(contacts.c.created_at, "created", d), last_id)
+    if field == "UPDATED":
+        return (SortKey.timestamp(contacts.c.updated_at, "updated", d), last_id)
+    if field == "FIRST_NAME":
+        return (names[1], names[0], last_id)
+    if field == "LAST_NAME":
+        return (*names, last_id)
+    nullable = {
+        "EMAIL": contacts.c.email,
+        "PHONE": contacts.c.phone,
+        "DESCRIPTION": contacts.c.description,
+        "ORGANIZATION": _ORG_NAME,
+    }
+    if field in nullable:
+        return (SortKey(nullable[field], field.lower(), d, nullable=True), last_id)
+    raise ValueError(f"unknown contact sort {sort}")
+
+
+def organization_order(sort: str) -> tuple[SortKey, ...]:
+    d = _desc(sort)
+    field = sort.rsplit("_", 1)[0]
+    last_id = SortKey(organizations.c.id, "id", d)
+    if field == "CREATED":
+        return (SortKey.timestamp(organizations.c.created_at, "created", d), last_id)
+    if field == "UPDATED":
+        return (SortKey.timestamp(organizations.c.updated_at, "updated", d), last_id)
+    if field == "NAME":
+        return (SortKey(organizations.c.name, "name", d), last_id)
+    if field == "DESCRIPTION":
+        return (SortKey(organizations.c.description, "description", d, nullable=True), last_id)
+    if field == "DEFAULT_RATE":
+        return (SortKey.decimal(organizations.c.default_rate, "rate", d), last_id)
+    raise ValueError(f"unknown organization sort {sort}")
+
+
+# ------------------------------------------------------------------ filters
+
+
+def _words_match(search: str | None, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
+    """Every whitespace-separated word must match some column, ignoring case."""
+    conditions = []
+    for word in (search or "").lower().split():
+        pattern = like_pattern(word)
+        conditions.append(
+            or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
+        )
+    return conditions
+
+
+def _state_condition(table: Any, state: StateFilter | None) -> list[Any]:
+    if state is None or state is StateFilter.ALL:
+        return []
+    return [table.c.state == state.value]
+
+
+CONTACT_SEARCH = (
+    contacts.c.first_name,
+    contacts.c.last_name,
+    contacts.c.email,
+    contacts.c.description,
+)
+ORGANIZATION_SEARCH = (organizations.c.name, organizations.c.description)
+
+
+def _contacts_query(
+    group_id: int, ids: Sequence[int] | None, search: str | None, state: StateFilter | None
+) -> Select[Any]:
+    stmt = select(*CONTACT_COLUMNS).where(contacts.c.group_id == group_id)
+    if ids is not None:
+        stmt = stmt.where(contacts.c.id.in_(ids))
+    return stmt.where(
+        and_(True, *_words_match(search, CONTACT_SEARCH), *_state_condition(contacts, state))
+    )
+
+
+def _organizations_query(
+    group_id: int, ids: Sequence[int] | None, search: str | None, state: StateFilter | None
+) -> Select[Any]:
+    stmt = select(*ORGANIZATION_COLUMNS).where(organizations.c.group_id == group_id)
+    if ids is not None:
+        stmt = stmt.where(organizations.c.id.in_(ids))
+    return stmt.where(
+        and_(
+            True,
+            *_words_match(search, ORGANIZATION_SEARCH),
+            *_state_condition(organizations, state),
+        )
+    )
+
+
+async def contacts_page(
+    conn: AsyncConnection,
+    group_id: int,
+    *,
+    ids: Sequence[int] | None,
+    search: str | None,
+    state: StateFilter | None,
+    sort: str,
+    page: PageArgs,
+) -> Page[Contact]:
+    stmt = _contacts_query(group_id, ids, search, state)
+    return (await fetch_page(conn, stmt, contact_order(sort), page)).map(to_contact)
+
+
+async def organizations_page(
+    conn: AsyncConnection,
+    group_id: int,
+    *,
+    ids: Sequence[int] | None,
+    search: str | None,
+    state: StateFilter | None,
+    sort: str,
+    page: PageArgs,
+) -> Page[Organization]:
+    stmt = _organizations_query(group_id, ids, search, state)
+    return (await fetch_page(conn, stmt, organization_order(sort), page)).map(to_organization)
+
+
+async def _state_counts(conn: AsyncConnection, table: Any, stmt: Select[Any]) -> dict[str, int]:
+    inner = stmt.with_only_columns(table.c.state).subquery()
+    rows = (await conn.execute(select(inner.c.state, func.count()).group_by(inner.c.state))).all()
+    counts = {"active": 0, "inactive": 0}
+    counts.update({state: int(n) for state, n in rows})
+    counts["all"] = counts["active"] + counts["inactive"]
+    return counts
+
+
+async def contact_state_counts(
+    conn: AsyncConnection, group_id: int, search: str | None
+) -> dict[str, int]:
+    return await _state_counts(conn, contacts, _contacts_query(group_id, None, search, None))
+
+
+async def organization_state_counts(
+    conn: AsyncConnection, group_id: int, search: str | None
+) -> dict[str, int]:
+    stmt = _organizations_query(group_id, None, search, None)
+    return await _state_counts(conn, organizations, stmt)
+
+
+# ------------------------------------------------------------------ by id
+
+
+async def contacts_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Contact]:
+    rows = (await conn.execute(select(*CONTACT_COLUMNS).where(contacts.c.id.in_(ids)))).all()
+    return {row.id: to_contact(row) for row in rows}
+
+
+async def organizations_by_ids(
+    conn: AsyncConnection, ids: Sequence[int]
+) -> dict[int, Organization]:
+    stmt = select(*ORGANIZATION_COLUMNS).where(organizations.c.id.in_(ids))
+    return {row.id: to_organization(row) for row in (await conn.execute(stmt)).all()}
+
+
+async def contacts_by_emails(
+    conn: AsyncConnection, group_id: int, emails: Sequence[str]
+) -> dict[str, Contact]:
+    """Contacts of a CRM group by lower-cased email."""
+    lowered = sorted({email.lower() for email in emails})
+    stmt = select(*CONTACT_COLUMNS).where(
+        contacts.c.group_id == group_id, func.lower(contacts.c.email).in_(lowered)
+    )
+    rows = (await conn.execute(stmt)).all()
+    return {row.email.lower(): to_contact(row) for row in rows}
+
+
+# ------------------------------------------------------------------ writes
+
+
+async def _write(conn: AsyncConnection, stmt: Any, index: str, taken: type[Exception]) -> Any:
+    """Run an insert/update; a clash on ``index`` (the database's own check) raises ``taken``."""
+    try:
+        async with conn.begin_nested():
+            return (await conn.execute(stmt)).one()
+    except IntegrityError as exc:
+        if is_unique_violation(exc, index):
+            raise taken() from exc
+        raise
+
+
+async def create_contact(
+    conn: AsyncConnection, *, group_id: int, values: dict[str, Any], now: datetime
+) -> Contact:
+    stmt = (
+        insert(contacts)
+        .values(group_id=group_id, created_at=now, updated_at=now, **_state_values(values))
+        .returning(*CONTACT_COLUMNS)
+    )
+    return to_contact(await _write(conn, stmt, EMAIL_INDEX, EmailTaken))
+
+
+async def update_contact(
+    conn: AsyncConnection, contact_id: int, values: dict[str, Any], now: datetime
+) -> Contact:
+    stmt = (
+        update(contacts)
+        .where(contacts.c.id == contact_id)
+        .values(updated_at=now, **_state_values(values))
+        .returning(*CONTACT_COLUMNS)
+    )
+    return to_contact(await _write(conn, stmt, EMAIL_INDEX, EmailTaken))
+
+
+async def create_organization(
+    conn: AsyncConnection, *, group_id: int, values: dict[str, Any], now: datetime
+) -> Organization:
+    stmt = (
+        insert(organizations)
+        .values(group_id=group_id, created_at=now, updated_at=now, **_state_values(values))
+        .returning(*ORGANIZATION_COLUMNS)
+    )
+    return to_organization(await _write(conn, stmt, NAME_INDEX, NameTaken))
+
+
+async def update_organization(
+    conn: AsyncConnection, organization_id: int, values: dict[str, Any], now: datetime
+) -> Organization:
+    stmt = (
+        update(organizations)
+        .where(organizations.c.id == organization_id)
+        .values(updated_at=now, **_state_values(values))
+        .returning(*ORGANIZATION_COLUMNS)
+    )
+    return to_organization(await _write(conn, stmt, NAME_INDEX, NameTaken))

@@ -1,0 +1,103 @@
+"""Links between issues and contacts, and the group facts CRM rules need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, exists, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crmgraph.domain.contacts import Contact
+from crmgraph.domain.groups import Group
+from crmgraph.domain.pagination import Page, PageArgs
+from crmgraph.persistence.contacts import CONTACT_COLUMNS, to_contact
+from crmgraph.persistence.groups import GROUP_COLUMNS, is_self_or_descendant, to_group
+from crmgraph.persistence.queries import SortKey, fetch_pages
+from crmgraph.persistence.tables import contacts, groups, issue_contacts, issues, projects
+
+LINK_ORDER = (SortKey(issue_contacts.c.id, "link"),)
+
+
+async def group_chains(conn: AsyncConnection, group_ids: Sequence[int]) -> dict[int, list[Group]]:
+    """Each group with its ancestors, the group first and the root last, in one query."""
+    target = groups.alias("target")
+    stmt = (
+        select(target.c.id.label("target_id"), *GROUP_COLUMNS)
+        .join(target, is_self_or_descendant(target.c.full_path, groups.c.full_path))
+        .where(target.c.id.in_(group_ids))
+    )
+    chains: dict[int, list[Group]] = {gid: [] for gid in group_ids}
+    for row in (await conn.execute(stmt)).all():
+        chains[row.target_id].append(to_group(row))
+    for chain in chains.values():
+        chain.sort(key=lambda group: group.full_path.count("/"), reverse=True)
+    return chains
+
+
+async def is_named_as_source(conn: AsyncConnection, group_id: int) -> bool:
+    stmt = select(exists().where(groups.c.crm_source_group_id == group_id))
+    return bool((await conn.execute(stmt)).scalar())
+
+
+async def issues_below_have_contacts(conn: AsyncConnection, group: Group) -> bool:
+    """Whether any issue of a project in the group or its descendants has a contact."""
+    stmt = select(
+        exists()
+        .where(issue_contacts.c.issue_id == issues.c.id)
+        .where(issues.c.project_id == projects.c.id)
+        .where(projects.c.group_id == groups.c.id)
+        .where(is_self_or_descendant(groups.c.full_path, group.full_path))
+    )
+    return bool((await conn.execute(stmt)).scalar())
+
+
+async def linked_contact_ids(conn: AsyncConnection, issue_id: int) -> set[int]:
+    stmt = select(issue_contacts.c.contact_id).where(issue_contacts.c.issue_id == issue_id)
+    return set((await conn.execute(stmt)).scalars())
+
+
+async def link(
+    conn: AsyncConnection, issue_id: int, contact_ids: Sequence[int], now: datetime
+) -> None:
+    if contact_ids:
+        await conn.execute(
+            insert(issue_contacts),
+            [{"issue_id": issue_id, "contact_id": cid, "created_at": now} for cid in contact_ids],
+        )
+
+
+async def unlink(conn: AsyncConnection, issue_id: int, contact_ids: Sequence[int]) -> None:
+    if contact_ids:
+        await conn.execute(
+            delete(issue_contacts).where(
+                issue_contacts.c.issue_id == issue_id, issue_contacts.c.contact_id.in_(contact_ids)
+            )
+        )
+
+
+async def issue_contacts_pages(
+    conn: AsyncConnection, issue_ids: Sequence[int], page: PageArgs
+) -> dict[int, Page[Contact]]:
+    """Contacts of many issues in one query, in the order they were linked."""
+    stmt = select(*CONTACT_COLUMNS, issue_contacts.c.issue_id.label("issue_id")).join(
+        issue_contacts, issue_contacts.c.contact_id == contacts.c.id
+    )
+    pages = await fetch_pages(conn, stmt, issue_contacts.c.issue_id, issue_ids, LINK_ORDER, page)
+    return {issue_id: p.map(to_contact) for issue_id, p in pages.items()}
+
+
+def linked_to_contact(contact_id: int) -> ColumnElement[bool]:
+    """Issue filter: linked to this contact."""
+    return exists().where(
+        issue_contacts.c.issue_id == issues.c.id, issue_contacts.c.contact_id == contact_id
+    )
+
+
+def linked_to_organization(organization_id: int) -> ColumnElement[bool]:
+    """Issue filter: linked to any contact of this organization."""
+    return exists().where(
+        issue_contacts.c.issue_id == issues.c.id,
+        issue_contacts.c.contact_id == contacts.c.id,
+        contacts.c.organization_id == organization_id,
+    )

@@ -1,0 +1,145 @@
+"""Reading contacts and organizations: lists of the CRM group, counts, an issue's contacts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from crmgraph.authz.abilities import Ability, allowed
+from crmgraph.context import RequestContext
+from crmgraph.domain.contacts import Contact, Organization, StateFilter
+from crmgraph.domain.groups import Group
+from crmgraph.domain.issues import Issue
+from crmgraph.domain.pagination import Page, PageArgs
+from crmgraph.persistence import contacts as contacts_repo
+from crmgraph.persistence import issue_contacts as links_repo
+from crmgraph.persistence.issues import IssueFilter
+
+
+async def readable_crm_group(ctx: RequestContext, group: Group, ability: Ability) -> Group | None:
+    """The CRM group of ``group`` if the actor has ``ability`` there, else None."""
+    crm = await ctx.crm_group(group.id)
+    if crm is None or not allowed(await ctx.crm_level(crm), ability, crm_enabled=crm.crm_enabled):
+        return None
+    return crm
+
+
+async def contacts(
+    ctx: RequestContext,
+    group: Group,
+    *,
+    ids: Sequence[int] | None,
+    search: str | None,
+    state: StateFilter | None,
+    sort: str,
+    page: PageArgs,
+) -> Page[Contact]:
+    crm = await readable_crm_group(ctx, group, Ability.READ_CRM_CONTACT)
+    if crm is None:
+        return Page.empty()
+    async with ctx.db.connect() as conn:
+        found = await contacts_repo.contacts_page(
+            conn, crm.id, ids=ids, search=search, state=state, sort=sort, page=page
+        )
+    await prime_organizations(ctx, found.items)
+    return found
+
+
+async def contact_state_counts(
+    ctx: RequestContext, group: Group, search: str | None
+) -> dict[str, int] | None:
+    crm = await readable_crm_group(ctx, group, Ability.READ_CRM_CONTACT)
+    if crm is None:
+        return None
+    async with ctx.db.connect() as conn:
+        return await contacts_repo.contact_state_counts(conn, crm.id, search)
+
+
+async def organizations(
+    ctx: RequestContext,
+    group: Group,
+    *,
+    ids: Sequence[int] | None,
+    search: str | None,
+    state: StateFilter | None,
+    sort: str,
+    page: PageArgs,
+) -> Page[Organization]:
+    crm = await readable_crm_group(ctx, group, Ability.READ_CRM_ORGANIZATION)
+    if crm is None:
+        return Page.empty()
+    async with ctx.db.connect() as conn:
+        return await contacts_repo.organizations_page(
+            conn, crm.id, ids=ids, search=search, state=state, sort=sort, page=page
+        )
+
+
+async def organization_state_counts(
+    ctx: RequestContext, group: Group, search: str | None
+) -> dict[str, int] | None:
+    crm = await readable_crm_group(ctx, group, Ability.READ_CRM_ORGANIZATION)
+    if crm is None:
+        return None
+    async with ctx.db.connect() as conn:
+        return await contacts_repo.organization_state_counts(conn, crm.id, search)
+
+
+async def prime_organizations(ctx: RequestContext, items: Sequence[Contact]) -> None:
+    """One query for the organizations of a whole page, before fields ask one by one."""
+    wanted = {c.organization_id for c in items if c.organization_id is not None}
+    if wanted:
+        await ctx.loaders.organizations.load_many(list(wanted))
+
+
+async def organization_of(ctx: RequestContext, contact: Contact) -> Organization | None:
+    if contact.organization_id is None:
+        return None
+    return await ctx.loaders.organization(contact.organization_id)
+
+
+async def crm_group_for_issue(ctx: RequestContext, issue: Issue, ability: Ability) -> Group | None:
+    """The CRM group an issue's contacts come from, if CRM is on for the project's group
+    and the actor has ``ability`` in the CRM group."""
+    project = await ctx.loaders.project(issue.project_id)
+    if project is None:
+        return None
+    project_group = await ctx.loaders.group(project.group_id)
+    if project_group is None or not project_group.crm_enabled:
+        return None
+    return await readable_crm_group(ctx, project_group, ability)
+
+
+async def issue_contacts(ctx: RequestContext, issue: Issue, page: PageArgs) -> Page[Contact]:
+    if await crm_group_for_issue(ctx, issue, Ability.READ_CRM_CONTACT) is None:
+        return Page.empty()
+    found = await ctx.loaders.issue_contacts_page(issue.id, page)
+    await prime_organizations(ctx, found.items)
+    return found
+
+
+def _numeric_id(value: str | None) -> int | None:
+    """GitLab's UI sends these filters as numeric strings; anything else matches nothing."""
+    if value is None:
+        return None
+    text = value.strip()
+    return int(text) if text.isdigit() and len(text) <= 18 else 0
+
+
+async def issue_crm_filter(
+    ctx: RequestContext, group_id: int, contact_id: str | None, organization_id: str | None
+) -> IssueFilter | None:
+    """Extra conditions for ``crmContactId`` / ``crmOrganizationId`` on an issue list of
+    the group; None when the actor may not read that CRM group (the list is then empty —
+    GitLab would silently ignore the filter and list everything)."""
+    contact = _numeric_id(contact_id)
+    organization = _numeric_id(organization_id)
+    if contact is None and organization is None:
+        return IssueFilter()
+    group = await ctx.loaders.group(group_id)
+    if group is None or await readable_crm_group(ctx, group, Ability.READ_CRM_CONTACT) is None:
+        return None
+    conditions = []
+    if contact is not None:
+        conditions.append(links_repo.linked_to_contact(contact))
+    if organization is not None:
+        conditions.append(links_repo.linked_to_organization(organization))
+    return IssueFilter(extra=tuple(conditions))
