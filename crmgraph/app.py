@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
@@ -18,8 +18,10 @@ from strawberry.asgi import GraphQL
 
 from crmgraph.authz.actor import Actor
 from crmgraph.context import RequestContext, authenticate, utc_now
+from crmgraph.events import EventBus
 from crmgraph.graphiql import graphiql_page, static_routes
 from crmgraph.persistence.unit_of_work import Database, DatabaseUnavailable
+from crmgraph.resolvers import crm as crm_reads
 from crmgraph.schema.root import build_schema
 from crmgraph.settings import Settings
 
@@ -33,7 +35,7 @@ def schema() -> strawberry.Schema:
     return build_schema()
 
 
-def bearer_token(request: Request) -> str | None:
+def bearer_token(request: HTTPConnection) -> str | None:
     """The token of ``Authorization: Bearer`` or GitLab's ``PRIVATE-TOKEN`` header."""
     header = request.headers.get("authorization")
     if header:
@@ -55,7 +57,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         state = request.scope["state"]
-        return RequestContext.build(state["db"], state["actor"], request)
+        return RequestContext.build(state["db"], state["actor"], request, state["events"])
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
         return HTMLResponse(graphiql_page(request.url.path))
@@ -81,26 +83,46 @@ class AuthenticatedGraphQL:
         self.view = view
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        if is_mutation_over_get(request):
+        request = HTTPConnection(scope, receive)
+        if scope["type"] == "http" and is_mutation_over_get(Request(scope, receive)):
             response = JSONResponse(MUTATION_OVER_GET, status_code=405, headers={"Allow": "POST"})
             await response(scope, receive, send)
             return
-        db: Database = request.app.state.db
-        actor = Actor.anonymous()
-        token = bearer_token(request)
-        if token is not None:
-            try:
-                found = await authenticate(db, request.app.state.secret, token, utc_now())
-            except DatabaseUnavailable:
-                await JSONResponse(UNAVAILABLE, status_code=503)(scope, receive, send)
-                return
-            if found is None:
-                await JSONResponse(INVALID_TOKEN, status_code=401)(scope, receive, send)
-                return
-            actor = found
-        scope.setdefault("state", {}).update(db=db, actor=actor)
+        actor = await request_actor(request)
+        if isinstance(actor, Response):
+            await actor(scope, receive, send)
+            return
+        state = request.app.state
+        scope.setdefault("state", {}).update(db=state.db, actor=actor, events=state.events)
         await self.view(scope, receive, send)
+
+
+async def request_actor(request: HTTPConnection) -> Actor | Response:
+    """The caller of a plain HTTP route, or the error response to send."""
+    token = bearer_token(request)
+    if token is None:
+        return Actor.anonymous()
+    try:
+        found = await authenticate(request.app.state.db, request.app.state.secret, token, utc_now())
+    except DatabaseUnavailable:
+        return JSONResponse(UNAVAILABLE, status_code=503)
+    return JSONResponse(INVALID_TOKEN, status_code=401) if found is None else found
+
+
+async def autocomplete_contacts(request: Request) -> Response:
+    """GitLab's REST autocomplete source for ``[contact:``, kept for its editors."""
+    actor = await request_actor(request)
+    if isinstance(actor, Response):
+        return actor
+    if request.query_params.get("type", "Issue") != "Issue":
+        return JSONResponse({"message": "type must be Issue"}, status_code=400)
+    ctx = RequestContext.build(request.app.state.db, actor, request, request.app.state.events)
+    found = await crm_reads.autocomplete_contacts(
+        ctx, request.path_params["project"], request.query_params.get("type_id")
+    )
+    if found is None:
+        return JSONResponse({"message": "404 Not Found"}, status_code=404)
+    return JSONResponse(found)
 
 
 async def health(request: Request) -> Response:
@@ -133,11 +155,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         Route("/api/graphql", endpoint),
         Route("/graphql", endpoint),
         Route("/-/health", health),
+        Route("/{project:path}/-/autocomplete_sources/contacts", autocomplete_contacts),
         Route("/-/readiness", readiness),
         *static_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.secret = settings.token_secret()
+    app.state.events = EventBus()
     if db is not None:
         app.state.db = db
     return app

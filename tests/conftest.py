@@ -67,8 +67,10 @@ async def _empty(db: Database) -> None:
         if db.dialect == "postgresql":
             await conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
         else:
-            # Groups reference each other; checked at commit, when all are gone.
-            await conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+            # Subgroups point at their parents with ON DELETE RESTRICT: unhook them first.
+            await conn.execute(
+                text("UPDATE groups SET parent_id = NULL, crm_source_group_id = NULL")
+            )
             for name in names:
                 await conn.execute(text(f"DELETE FROM {name}"))
 

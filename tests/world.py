@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from crmgraph.app import create_app
+from crmgraph.domain.contacts import Contact, Organization
 from crmgraph.domain.groups import Group, Project, join_path
 from crmgraph.domain.issues import Issue
 from crmgraph.domain.roles import AccessLevel
 from crmgraph.domain.users import Scope, User
 from crmgraph.mutations.accounts import issue_token
+from crmgraph.persistence import contacts as contacts_repo
 from crmgraph.persistence import groups as groups_repo
+from crmgraph.persistence import issue_contacts as links_repo
 from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence import users as users_repo
 from crmgraph.persistence.unit_of_work import Database
@@ -114,6 +118,52 @@ class World:
                 author_id=author.id,
                 now=self.now(),
             )
+
+    async def organization(
+        self, group: Group, name: str, *, default_rate: str | None = None, **values: Any
+    ) -> Organization:
+        rate = None if default_rate is None else Decimal(default_rate)
+        async with self.db.transaction() as conn:
+            return await contacts_repo.create_organization(
+                conn,
+                group_id=group.id,
+                values={"name": name, "default_rate": rate, **values},
+                now=self.now(),
+            )
+
+    async def contact(
+        self,
+        group: Group,
+        first_name: str,
+        last_name: str,
+        email: str | None = None,
+        *,
+        organization: Organization | None = None,
+        **values: Any,
+    ) -> Contact:
+        """A contact stored directly (``active=False`` for an inactive one)."""
+        async with self.db.transaction() as conn:
+            return await contacts_repo.create_contact(
+                conn,
+                group_id=group.id,
+                values={
+                    "first_name": first_name,
+                    "last_name": last_name,
+                    "email": email,
+                    "organization_id": None if organization is None else organization.id,
+                    **values,
+                },
+                now=self.now(),
+            )
+
+    async def link(self, issue: Issue, *contacts: Contact) -> None:
+        async with self.db.transaction() as conn:
+            await links_repo.link(conn, issue.id, [c.id for c in contacts], self.now())
+
+    async def set_group(self, group: Group, **values: Any) -> Group:
+        """Change stored group settings (``crm_enabled``, ``crm_source_group_id``)."""
+        async with self.db.transaction() as conn:
+            return await groups_repo.update_group(conn, group.id, values, self.now())
 
     async def gql(
         self,

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from crmgraph.domain.ids import parse_number
+
 MAX_TITLE = 255
 MAX_DESCRIPTION = 1_048_576
 MAX_NOTE = 1_000_000
@@ -65,8 +67,4 @@ def note_errors(body: str) -> list[str]:
 
 def parse_iid(iid: str) -> int | None:
     """GitLab takes iids as strings; anything but a positive number finds nothing."""
-    text = iid.strip()
-    if not text.isdigit() or len(text) > 18:
-        return None
-    number = int(text)
-    return number if number > 0 else None
+    return parse_number(iid)

@@ -314,3 +314,16 @@ async def update_organization(
         .returning(*ORGANIZATION_COLUMNS)
     )
     return to_organization(await _write(conn, stmt, NAME_INDEX, NameTaken))
+
+
+async def autocomplete_contacts(
+    conn: AsyncConnection, group_id: int, also: set[int]
+) -> list[Contact]:
+    """Active contacts of the group plus the ``also`` ids, by name."""
+    stmt = (
+        select(*CONTACT_COLUMNS)
+        .where(contacts.c.group_id == group_id)
+        .where(or_(contacts.c.state == "active", contacts.c.id.in_(sorted(also))))
+        .order_by(contacts.c.last_name, contacts.c.first_name, contacts.c.id)
+    )
+    return [to_contact(row) for row in (await conn.execute(stmt)).all()]

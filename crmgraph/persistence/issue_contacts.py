@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, exists, insert, select
+from sqlalchemy import ColumnElement, delete, exists, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crmgraph.domain.contacts import Contact
@@ -47,7 +47,7 @@ async def issues_below_have_contacts(conn: AsyncConnection, group: Group) -> boo
         .where(issue_contacts.c.issue_id == issues.c.id)
         .where(issues.c.project_id == projects.c.id)
         .where(projects.c.group_id == groups.c.id)
-        .where(is_self_or_descendant(groups.c.full_path, group.full_path))
+        .where(is_self_or_descendant(groups.c.full_path, literal(group.full_path)))
     )
     return bool((await conn.execute(stmt)).scalar())
 

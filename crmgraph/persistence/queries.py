@@ -13,6 +13,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crmgraph.domain.errors import InvalidArgument
+from crmgraph.domain.ids import MAX_ID
 from crmgraph.domain.pagination import (
     INVALID_CURSOR,
     Page,
@@ -111,6 +112,8 @@ def _fits(key: SortKey, value: Any) -> bool:
         return True
     if isinstance(value, bool) and expected is not bool:
         return False
+    if isinstance(value, int) and not -MAX_ID - 1 <= value <= MAX_ID:
+        return False  # beyond PostgreSQL's integer: the comparison would fail there
     if isinstance(value, datetime) and value.tzinfo is None:
         return False
     return isinstance(value, expected)

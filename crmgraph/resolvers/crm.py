@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from crmgraph.authz.abilities import Ability, allowed
+from crmgraph.authz.policy import can_read_issue
 from crmgraph.context import RequestContext
 from crmgraph.domain.contacts import Contact, Organization, StateFilter
 from crmgraph.domain.groups import Group
-from crmgraph.domain.issues import Issue
+from crmgraph.domain.issues import Issue, parse_iid
 from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence import contacts as contacts_repo
+from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issue_contacts as links_repo
+from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence.issues import IssueFilter
 
 
@@ -143,3 +146,38 @@ async def issue_crm_filter(
     if organization is not None:
         conditions.append(links_repo.linked_to_organization(organization))
     return IssueFilter(extra=tuple(conditions))
+
+
+async def autocomplete_contacts(
+    ctx: RequestContext, project_path: str, iid: str | None
+) -> list[dict[str, object]] | None:
+    """GitLab's ``[contact:`` autocomplete source: the CRM group's active contacts and those
+    already on the issue (``set``); None when the actor may not read them (answered 404)."""
+    async with ctx.db.connect() as conn:
+        project = await groups_repo.project_by_full_path(conn, project_path)
+    if project is None or not allowed(await ctx.project_level(project.id), Ability.READ_ISSUE):
+        return None
+    group = await ctx.loaders.group(project.group_id)
+    crm = None if group is None else await readable_crm_group(ctx, group, Ability.READ_CRM_CONTACT)
+    if crm is None:
+        return None
+    linked: set[int] = set()
+    number = None if iid is None else parse_iid(iid)
+    async with ctx.db.connect() as conn:
+        if number is not None:
+            issue = await issues_repo.issue_by_iid(conn, project.id, number)
+            level = await ctx.project_level(project.id)
+            if issue is not None and can_read_issue(ctx.actor, level, issue):
+                linked = await links_repo.linked_contact_ids(conn, issue.id)
+        found = await contacts_repo.autocomplete_contacts(conn, crm.id, linked)
+    return [
+        {
+            "id": c.id,
+            "email": c.email,
+            "first_name": c.first_name,
+            "last_name": c.last_name,
+            "state": "active" if c.active else "inactive",
+            "set": c.id in linked,
+        }
+        for c in found
+    ]

@@ -3,8 +3,6 @@ guard's job (``@requiresRole``); lists are filtered here, in SQL, so pages stay 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable
 from dataclasses import replace
 
 from crmgraph.authz.abilities import Ability, allowed
@@ -31,21 +29,13 @@ async def parent(ctx: RequestContext, group: Group) -> Group | None:
     return None if group.parent_id is None else await ctx.loaders.group(group.parent_id)
 
 
-async def project_levels(ctx: RequestContext, project_ids: Iterable[int]) -> None:
-    """Load the levels the schema guard will check for each listed object in one batch;
-    the guard checks items one after another, so each project would be its own query."""
-    await asyncio.gather(*(ctx.project_level(pid) for pid in set(project_ids)))
-
-
 async def projects(
     ctx: RequestContext, group: Group, search: str | None, page: PageArgs
 ) -> Page[Project]:
     if not allowed(await ctx.group_level(group.id), Ability.READ_GROUP):
         return Page.empty()
     async with ctx.db.connect() as conn:
-        found = await groups_repo.group_projects_page(conn, group.id, search, page)
-    await project_levels(ctx, (project.id for project in found.items))
-    return found
+        return await groups_repo.group_projects_page(conn, group.id, search, page)
 
 
 async def issues(
@@ -78,8 +68,11 @@ async def issues(
         )
     flt = replace(flt, extra=crm.extra)
     async with ctx.db.connect() as conn:
-        found = await issues_repo.issues_page(
+        return await issues_repo.issues_page(
             conn, groups_repo.descendant_project_ids(group), flt, page
         )
-    await project_levels(ctx, (issue.project_id for issue in found.items))
-    return found
+
+
+async def crm_source_group(ctx: RequestContext, group: Group) -> Group | None:
+    source = group.crm_source_group_id
+    return None if source is None else await ctx.loaders.group(source)

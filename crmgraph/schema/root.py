@@ -15,9 +15,10 @@ from crmgraph.resolvers import groups as group_reads
 from crmgraph.resolvers import issues as issue_reads
 from crmgraph.resolvers import projects as project_reads
 from crmgraph.resolvers import users as user_reads
-from crmgraph.schema import world_mutations
+from crmgraph.schema import crm_mutations, world_mutations
 from crmgraph.schema.directives import install_guards, reachable_types
-from crmgraph.schema.scalars import SCALARS, IssueID
+from crmgraph.schema.scalars import SCALARS, IssueID, NoteID, ProjectID, UserID
+from crmgraph.schema.subscriptions import Subscription
 from crmgraph.schema.world import Group, Info, Issue, Project, UserCore
 
 INTERNAL_ERROR = "Internal server error"
@@ -54,7 +55,7 @@ class Query:
         return await issue_reads.issue_by_id(info.context, id)
 
 
-Mutation = merge_types("Mutation", (world_mutations.WorldMutation,))
+Mutation = merge_types("Mutation", (world_mutations.WorldMutation, crm_mutations.CrmMutation))
 
 
 def _is_public(error: GraphQLError) -> bool:
@@ -68,10 +69,13 @@ def should_mask(error: GraphQLError) -> bool:
 
 
 def build_schema() -> strawberry.Schema:
-    install_guards(reachable_types([Query, Mutation]))
+    install_guards(reachable_types([Query, Mutation, Subscription]))
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
+        # Part of GitLab's contract although no field uses them yet.
+        types=[ProjectID, NoteID, UserID],
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             lambda: ParserCache(maxsize=1000),

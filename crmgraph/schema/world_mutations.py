@@ -52,6 +52,12 @@ class GroupUpdateInput:
     crm_enabled: bool | None = strawberry.field(
         default=strawberry.UNSET, description="Switch customer relations on or off for the group."
     )
+    crm_source_group_path: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            "Full path of the contact source group; empty string clears it (use the root group)."
+        ),
+    )
 
 
 @strawberry.type(description="Result of groupUpdate.")
@@ -205,7 +211,11 @@ class WorldMutation:
     async def group_update(
         self, info: Info, input: Annotated[GroupUpdateInput, strawberry.argument(description=INPUT)]
     ) -> GroupUpdatePayload | None:
-        changes = provided(name=input.name, crm_enabled=input.crm_enabled)
+        changes = provided(
+            name=input.name,
+            crm_enabled=input.crm_enabled,
+            crm_source_group_path=input.crm_source_group_path,
+        )
         out = await group_writes.update_group(
             info.context, full_path=input.full_path, changes=changes
         )

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from crmgraph.domain.errors import InvalidArgument, PublicError
-from crmgraph.domain.ids import GlobalIdError, parse_gid, to_gid
+from crmgraph.domain.ids import MAX_ID, GlobalIdError, parse_gid, parse_number, to_gid
 from crmgraph.domain.pagination import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -126,6 +126,7 @@ def test_page_cursors_and_mapping() -> None:
     [
         ("Issue", 1, "gid://gitlab/Issue/1"),
         ("Group", 123456789, "gid://gitlab/Group/123456789"),
+        ("Note", 2147483647, "gid://gitlab/Note/2147483647"),
         ("CustomerRelations::Contact", 5, "gid://gitlab/CustomerRelations::Contact/5"),
     ],
 )
@@ -160,6 +161,11 @@ def test_global_id_round_trip(model: str, pk: int, gid: str) -> None:
             "Issue",
             '"gid://gitlab/issue/1" does not represent an instance of Issue',
         ),
+        (
+            "gid://gitlab/Issue/2147483648",
+            "Issue",
+            '"gid://gitlab/Issue/2147483648" is not a valid Global ID',
+        ),
         (17, "Issue", '"17" is not a valid Global ID'),
         (None, "Issue", '"None" is not a valid Global ID'),
     ],
@@ -169,3 +175,27 @@ def test_parse_gid_messages(value: object, model: str, message: str) -> None:
         parse_gid(value, model)
     assert raised.value.message == message
     assert isinstance(raised.value, PublicError)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1", 1),
+        (" 42 ", 42),
+        ("007", 7),
+        (str(MAX_ID), MAX_ID),
+        (str(MAX_ID + 1), None),
+        ("9" * 18, None),
+        ("9" * 40, None),
+        ("0", None),
+        ("-1", None),
+        ("+1", None),
+        ("1.0", None),
+        ("", None),
+        ("abc", None),
+        ("²", None),
+        ("\u0661", None),  # ARABIC-INDIC DIGIT ONE
+    ],
+)
+def test_numbers_that_no_row_can_have_find_nothing(text: str, expected: int | None) -> None:
+    assert parse_number(text) == expected
