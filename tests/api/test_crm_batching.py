@@ -1,0 +1,76 @@
+"""CRM lists cost a constant number of SQL statements, whatever the page size."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmgraph.domain.roles import AccessLevel
+from crmgraph.persistence.unit_of_work import Database
+from tests.world import World
+
+CONTACTS = (
+    '{ group(fullPath: "acme") { contacts(first: %d) { nodes { id firstName email '
+    "organization { id name defaultRate } } pageInfo { hasNextPage } } } }"
+)
+ISSUES = (
+    '{ project(fullPath: "acme/web") { issues(first: %d) { nodes { iid author { username } '
+    "customerRelationsContacts { nodes { id email organization { name } } } } } } }"
+)
+
+
+@pytest.fixture
+async def token(world: World) -> str:
+    """100 contacts over 30 organizations, 100 issues with 1 to 3 contacts each."""
+    root = await world.group("acme")
+    project = await world.project(root, "web")
+    reader = await world.user("reader")
+    await world.member(root, reader, AccessLevel.REPORTER)
+    organizations = [await world.organization(root, f"Org {n}") for n in range(30)]
+    contacts = [
+        await world.contact(
+            root,
+            f"First{n}",
+            f"Last{n:03d}",
+            f"c{n}@example.com",
+            organization=organizations[n % 30] if n % 4 else None,
+        )
+        for n in range(100)
+    ]
+    for n in range(100):
+        issue = await world.issue(project, reader, f"Issue {n}")
+        await world.link(issue, *contacts[n : n + 1 + n % 3])
+    return await world.token(reader)
+
+
+async def _statements(world: World, db: Database, query: str, token: str) -> int:
+    db.counter.reset()
+    response = await world.gql(query, token=token)
+    assert response.error_messages == []
+    return db.counter.count
+
+
+async def test_listing_100_contacts_with_organizations_uses_constant_queries(
+    world: World, db: Database, token: str
+) -> None:
+    ten = await _statements(world, db, CONTACTS % 10, token)
+    hundred = await _statements(world, db, CONTACTS % 100, token)
+    page = await world.gql(CONTACTS % 100, token=token)
+    nodes = page.data["group"]["contacts"]["nodes"]
+    assert len(nodes) == 100
+    assert sum(node["organization"] is not None for node in nodes) == 75
+    assert ten == hundred
+    assert hundred <= 6
+
+
+async def test_listing_100_issues_with_contacts_and_organizations_uses_constant_queries(
+    world: World, db: Database, token: str
+) -> None:
+    ten = await _statements(world, db, ISSUES % 10, token)
+    hundred = await _statements(world, db, ISSUES % 100, token)
+    page = await world.gql(ISSUES % 100, token=token)
+    nodes = page.data["project"]["issues"]["nodes"]
+    assert len(nodes) == 100
+    linked = sum(min(1 + n % 3, 100 - n) for n in range(100))  # as the fixture links them
+    assert sum(len(n["customerRelationsContacts"]["nodes"]) for n in nodes) == linked
+    assert ten == hundred
+    assert hundred <= 10
