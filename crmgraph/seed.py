@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crmgraph.domain.contacts import Contact
+from crmgraph.domain.crm import system_note
 from crmgraph.domain.groups import Group, join_path
 from crmgraph.domain.roles import AccessLevel
 from crmgraph.domain.users import Scope
 from crmgraph.mutations.accounts import IssuedToken, issue_token
+from crmgraph.persistence import contacts as contacts_repo
 from crmgraph.persistence import groups as groups_repo
+from crmgraph.persistence import issue_contacts as links_repo
 from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence import users as users_repo
 from crmgraph.persistence.tables import personal_access_tokens, users
@@ -38,6 +45,24 @@ ISSUES = [
     ("acme/support/helpdesk", "Customer cannot reset password", "Phone call on Monday.", False),
     ("acme/support/helpdesk", "Bulk export of tickets fails", "Large accounts only.", False),
     ("acme/support/helpdesk", "Refund request for order 1042", "Contains payment data.", True),
+]
+
+
+ORGANIZATIONS = [
+    ("Initech", "150.00", "Enterprise customer since 2019."),
+    ("Globex Corporation", "120.50", None),
+    ("Umbrella Health", "99.99", "Healthcare; strict data handling."),
+    ("Hooli", None, "Trial account."),
+    ("Vandelay Industries", "80.00", "Importer/exporter. Inactive since the merger."),
+]
+FIRST = ["Ann", "Bob", "Carla", "Dev", "Erin", "Farid", "Greta", "Hiro", "Ines", "Jonas"]
+LAST = ["Lee", "Okafor", "Schmidt", "Novak", "Silva", "Tanaka", "Berg", "Costa"]
+PARTNERS = [
+    ("Pia", "Larsen", "pia@partner.example"),
+    ("Quentin", "Moreau", "quentin@partner.example"),
+    ("Rosa", "Diaz", None),
+    ("Sven", "Holm", "sven@partner.example"),
+    ("Tara", "Walsh", "tara@partner.example"),
 ]
 
 
@@ -110,9 +135,31 @@ async def load_demo_world(db: Database, now: datetime | None = None) -> None:
                 conn, group=groups["acme/support"], path="helpdesk", name="Helpdesk", now=tick()
             ),
         }
+        # The support subgroup takes its contacts from acme/partners (a contact source).
+        partners = await groups_repo.create_group(
+            conn,
+            parent=groups["acme"],
+            path="partners",
+            name="Partners",
+            full_path="acme/partners",
+            now=tick(),
+        )
+        await groups_repo.update_group(
+            conn, groups["acme/support"].id, {"crm_source_group_id": partners.id}, tick()
+        )
+        acme_contacts = await _acme_crm(conn, groups["acme"], tick)
+        partner_contacts = [
+            await contacts_repo.create_contact(
+                conn,
+                group_id=partners.id,
+                values={"first_name": f, "last_name": last, "email": email},
+                now=tick(),
+            )
+            for f, last, email in PARTNERS
+        ]
         authors = ["reporter", "developer", "maintainer", "guest", "planner", "owner", "reporter"]
-        for (project_path, title, description, confidential), author in zip(
-            ISSUES, authors, strict=True
+        for n, ((project_path, title, description, confidential), author) in enumerate(
+            zip(ISSUES, authors, strict=True)
         ):
             issue = await issues_repo.create_issue(
                 conn,
@@ -131,6 +178,63 @@ async def load_demo_world(db: Database, now: datetime | None = None) -> None:
                 system=False,
                 now=tick(),
             )
+            pool = acme_contacts if project_path == "acme/web" else partner_contacts
+            start = (n * 2) % len(pool)
+            linked = [c.id for c in pool[start : start + 1 + n % 3] if c.active]
+            note = system_note(len(linked), 0)
+            if note is not None:
+                await links_repo.link(conn, issue.id, linked, tick())
+                await issues_repo.create_note(
+                    conn,
+                    issue_id=issue.id,
+                    author_id=people["developer"].id,
+                    body=note,
+                    system=True,
+                    now=tick(),
+                )
+
+
+async def _acme_crm(
+    conn: AsyncConnection, acme: Group, tick: Callable[[], datetime]
+) -> list[Contact]:
+    """Five organizations and 45 contacts: some inactive, some without email or company."""
+    organizations = []
+    for name, rate, description in ORGANIZATIONS:
+        organizations.append(
+            await contacts_repo.create_organization(
+                conn,
+                group_id=acme.id,
+                now=tick(),
+                values={
+                    "name": name,
+                    "default_rate": None if rate is None else Decimal(rate),
+                    "description": description,
+                    "active": not name.startswith("Vandelay"),
+                },
+            )
+        )
+    contacts = []
+    for n in range(45):
+        first, last = FIRST[n % len(FIRST)], LAST[(n * 3) % len(LAST)]
+        org = organizations[n % 6] if n % 6 < len(organizations) else None
+        domain = "example.com" if org is None else org.name.split()[0].lower() + ".example"
+        contacts.append(
+            await contacts_repo.create_contact(
+                conn,
+                group_id=acme.id,
+                now=tick(),
+                values={
+                    "first_name": first,
+                    "last_name": last if n < 10 else f"{last}-{n}",
+                    "email": None if n % 9 == 4 else f"{first.lower()}.{n}@{domain}",
+                    "phone": None if n % 2 else f"+1 555 01{n:02d}",
+                    "organization_id": None if org is None else org.id,
+                    "description": "Prefers phone calls." if n % 7 == 0 else None,
+                    "active": n % 11 != 5,
+                },
+            )
+        )
+    return contacts
 
 
 async def issue_demo_tokens(db: Database, secret: str, now: datetime) -> DemoTokens:
