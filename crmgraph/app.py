@@ -36,15 +36,17 @@ def schema() -> strawberry.Schema:
 
 
 def bearer_token(request: HTTPConnection) -> str | None:
-    """The token of ``Authorization: Bearer`` or GitLab's ``PRIVATE-TOKEN`` header."""
+    """The token of ``Authorization: Bearer`` or GitLab's ``PRIVATE-TOKEN`` header.
+
+    A present but malformed header yields what it holds, so that it fails as a bad token
+    (401) instead of silently making the caller anonymous.
+    """
     header = request.headers.get("authorization")
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-        return header.strip() if not value else None
+    if header is not None:
+        scheme, _, value = header.strip().partition(" ")
+        return value.strip() if scheme.lower() == "bearer" else header.strip()
     private = request.headers.get("private-token")
-    return private.strip() if private else None
+    return None if private is None else private.strip()
 
 
 class GraphQLView(GraphQL[RequestContext, None]):

@@ -9,6 +9,7 @@ from crmgraph.authz.policy import can_read_issue
 from crmgraph.context import RequestContext
 from crmgraph.domain.contacts import Contact, Organization, StateFilter
 from crmgraph.domain.groups import Group
+from crmgraph.domain.ids import parse_number
 from crmgraph.domain.issues import Issue, parse_iid
 from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence import contacts as contacts_repo
@@ -123,8 +124,8 @@ def _numeric_id(value: str | None) -> int | None:
     """GitLab's UI sends these filters as numeric strings; anything else matches nothing."""
     if value is None:
         return None
-    text = value.strip()
-    return int(text) if text.isdigit() and len(text) <= 18 else 0
+    # 0 names no row; so does a number beyond the id column, which never reaches the database.
+    return parse_number(value) or 0
 
 
 async def issue_crm_filter(

@@ -288,3 +288,16 @@ async def test_ids_beyond_any_row_find_nothing(setup: Setup, number: str) -> Non
             f"Expected value of type 'IssueID', but encountered error "
             f'\'"{gid}" is not a valid Global ID\'; found: "{gid}".'
         ]
+
+
+@pytest.mark.parametrize("arg", ["crmContactId", "crmOrganizationId"])
+async def test_crm_filters_with_ids_no_row_can_have_find_nothing(setup: Setup, arg: str) -> None:
+    await setup.issues(1)
+    query = (
+        f'query($v: String) {{ project(fullPath: "acme/web") {{ issues({arg}: $v) '
+        "{ nodes { iid } } } }"
+    )
+    for value in ["2147483648", "999999999999999999", "²", "abc", "-1"]:
+        response = await setup.world.gql(query, {"v": value}, token=setup.token)
+        assert response.error_messages == [], value
+        assert response.data == {"project": {"issues": {"nodes": []}}}, value
