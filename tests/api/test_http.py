@@ -66,3 +66,15 @@ async def test_both_endpoints_answer_graphql(world: World) -> None:
     for path in ("/api/graphql", "/graphql"):
         response = await world.gql("{ currentUser { username } }", path=path)
         assert (response.status, response.body) == (200, {"data": {"currentUser": None}})
+
+
+async def test_a_malformed_authorization_header_is_an_invalid_token(world: World) -> None:
+    for header in ("Bearer", "Bearer    ", "Basic dXNlcjpwYXNz", "token-without-scheme"):
+        response = await world.http(
+            "POST",
+            "/api/graphql",
+            json={"query": "{ currentUser { username } }"},
+            headers={"Authorization": header},
+        )
+        assert response.status_code == 401, header
+        assert response.json() == {"errors": [{"message": "Invalid token"}]}
