@@ -91,12 +91,33 @@ def cmd_seed(args: argparse.Namespace) -> None:
             print("the database already has data: kept as it is")
         return await seed.issue_demo_tokens(db, secret, _now())
 
+    if args.bench:
+        _seed_bench(settings, args.scale)
+        return
     if not args.demo:
-        raise CliError("nothing to seed: pass --demo")
+        raise CliError("nothing to seed: pass --demo or --bench")
     tokens = _run_db(settings, work)
     print("\nDemo tokens (send as 'Authorization: Bearer <token>'):")
     for issued in tokens.tokens:
         print(f"  {issued.user.username:<11} {issued.token}")
+
+
+def _seed_bench(settings: Settings, scale: float) -> None:
+    from crmgraph import bench_seed
+
+    if scale <= 0:
+        raise CliError("--scale must be positive")
+
+    async def work(db: Database) -> dict[str, Any] | None:
+        if await bench_seed.bench_exists(db):
+            return None
+        return await bench_seed.load_bench(db, scale)
+
+    counts = _run_db(settings, work)
+    if counts is None:
+        print(f"group {bench_seed.ROOT!r} exists already: kept as it is")
+    else:
+        print("loaded benchmark data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def cmd_users_create(args: argparse.Namespace) -> None:
@@ -201,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = with_db(sub.add_parser("seed", help="load demo data and print demo tokens"))
     seed.add_argument("--demo", action="store_true", help="the demo company (if empty)")
+    seed.add_argument("--bench", action="store_true", help="benchmark data (group 'bench')")
+    seed.add_argument("--scale", type=float, default=1.0, help="benchmark size (1: 10k contacts)")
     seed.set_defaults(func=cmd_seed)
 
     users = sub.add_parser("users", help="manage users").add_subparsers(
