@@ -88,6 +88,12 @@ class RequestContext:
         """Level in a CRM group; CRM switched off there counts as no access (a prevent-rule)."""
         return await self.group_level(crm_group.id) if crm_group.crm_enabled else 0
 
+    def refresh(self) -> None:
+        """Forget everything loaded so far (a long-lived subscription before each event)."""
+        self.loaders = Loaders(self.db, self.actor.user_id)
+        self.group_level_memo.clear()
+        self.project_level_memo.clear()
+
     def forget_levels(self) -> None:
         """Memberships changed inside this request: later checks must look again."""
         self.group_level_memo.clear()

@@ -9,6 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final, Literal, TypeAlias, TypeVar
 
+from crmgraph.domain.ids import to_gid
+
 MAX_NAME = 255
 MAX_EMAIL = 255
 MAX_PHONE = 32
@@ -63,6 +65,11 @@ class Contact:
     created_at: datetime
     updated_at: datetime
 
+    @property
+    def gid(self) -> str:
+        """Global ID, as GitLab writes it."""
+        return to_gid("CustomerRelations::Contact", self.id)
+
 
 @dataclass(frozen=True, slots=True)
 class Organization:
@@ -74,6 +81,11 @@ class Organization:
     active: bool
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def gid(self) -> str:
+        """Global ID, as GitLab writes it."""
+        return to_gid("CustomerRelations::Organization", self.id)
 
 
 @dataclass(frozen=True, slots=True)

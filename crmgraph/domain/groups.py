@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from crmgraph.domain.ids import to_gid
+
 PATH = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*")
 PATH_MESSAGE = (
     "Path can contain only letters, digits, '_', '-' and '.'. "
@@ -35,6 +37,11 @@ class Group:
         """Full paths of this group and every ancestor, root first."""
         return ancestor_paths(self.full_path)
 
+    @property
+    def gid(self) -> str:
+        """Global ID, as GitLab writes it."""
+        return to_gid("Group", self.id)
+
 
 @dataclass(frozen=True, slots=True)
 class Project:
@@ -49,6 +56,11 @@ class Project:
     @property
     def group_path(self) -> str:
         return self.full_path.rsplit("/", 1)[0]
+
+    @property
+    def gid(self) -> str:
+        """Global ID, as GitLab writes it."""
+        return to_gid("Project", self.id)
 
 
 def ancestor_paths(full_path: str) -> list[str]:

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from crmgraph.domain.ids import parse_number
+from crmgraph.domain.ids import parse_number, to_gid
 
 MAX_TITLE = 255
 MAX_DESCRIPTION = 1_048_576
@@ -32,6 +32,11 @@ class Issue:
     updated_at: datetime
     closed_at: datetime | None
 
+    @property
+    def gid(self) -> str:
+        """Global ID, as GitLab writes it."""
+        return to_gid("Issue", self.id)
+
 
 @dataclass(frozen=True, slots=True)
 class Note:
@@ -41,6 +46,11 @@ class Note:
     body: str
     system: bool
     created_at: datetime
+
+    @property
+    def gid(self) -> str:
+        """Global ID, as GitLab writes it."""
+        return to_gid("Note", self.id)
 
 
 def title_errors(title: str) -> list[str]:

@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from crmgraph.domain.ids import to_gid
+
 TOKEN_PREFIX = "crmpat-"
 USERNAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}")
 
@@ -26,6 +28,11 @@ class User:
     name: str
     email: str | None
     admin: bool
+
+    @property
+    def gid(self) -> str:
+        """Global ID, as GitLab writes it."""
+        return to_gid("User", self.id)
 
 
 @dataclass(frozen=True, slots=True)

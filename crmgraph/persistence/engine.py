@@ -51,7 +51,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> tuple[AsyncEngine, Statem
     parsed = parse_database_url(url)
     kwargs: dict[str, Any] = {}
     if parsed.drivername.startswith("postgresql"):
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip per checkout; dead connections are detected
+        # when used (and the pool is invalidated then).
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     else:
         kwargs.update(connect_args={"timeout": 30})
     engine = create_async_engine(parsed, **kwargs)

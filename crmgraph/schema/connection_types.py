@@ -41,4 +41,9 @@ def connection_types(node_type: type, prefix: str, noun: str) -> tuple[type, typ
         def page_info(self) -> PageInfo:
             return page_info(self.page)
 
+    # The field that returns the connection filters its page once (schema/directives.py),
+    # so edges and nodes are plain values with no per-item guard.
+    Connection.node_type = node_type  # type: ignore[attr-defined]
+    Connection.guarded_upstream = True  # type: ignore[attr-defined]
+    Edge.guarded_upstream = True  # type: ignore[attr-defined]
     return Edge, Connection

@@ -9,7 +9,6 @@ import strawberry
 from crmgraph.context import RequestContext
 from crmgraph.domain import contacts as domain
 from crmgraph.domain.contacts import StateFilter
-from crmgraph.domain.ids import to_gid
 from crmgraph.domain.roles import AccessLevel as Role
 from crmgraph.resolvers import crm as crm_reads
 from crmgraph.resolvers.visibility import Scope
@@ -81,15 +80,14 @@ class OrganizationSort(enum.Enum):
     description="A company that contacts belong to.",
 )
 class CustomerRelationsOrganization:
-    @strawberry.field(description="Global ID of the organization.")
-    def id(self, root: strawberry.Parent[domain.Organization]) -> strawberry.ID:
-        return strawberry.ID(to_gid("CustomerRelations::Organization", root.id))
+    gid: strawberry.ID = strawberry.field(name="id", description="Global ID of the organization.")
 
     name: str = strawberry.field(description="Name of the organization.")
 
-    @strawberry.field(description="Standard billing rate for the organization.")
-    def default_rate(self, root: strawberry.Parent[domain.Organization]) -> float | None:
-        return None if root.default_rate is None else float(root.default_rate)
+    # A Decimal; GraphQL's Float serializes it.
+    default_rate: float | None = strawberry.field(
+        description="Standard billing rate for the organization."
+    )
 
     description: str | None = strawberry.field(description="Description of the organization.")
     active: bool = strawberry.field(description="Whether the organization is active.")
@@ -104,9 +102,7 @@ class CustomerRelationsOrganization:
     description="A person that issues can be linked to.",
 )
 class CustomerRelationsContact:
-    @strawberry.field(description="Global ID of the contact.")
-    def id(self, root: strawberry.Parent[domain.Contact]) -> strawberry.ID:
-        return strawberry.ID(to_gid("CustomerRelations::Contact", root.id))
+    gid: strawberry.ID = strawberry.field(name="id", description="Global ID of the contact.")
 
     first_name: str = strawberry.field(description="First name of the contact.")
     last_name: str = strawberry.field(description="Last name of the contact.")

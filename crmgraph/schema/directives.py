@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import strawberry
@@ -86,6 +87,32 @@ class GuardExtension(FieldExtension):
         return result if await can_see(ctx, result, guard.role, guard.scope) else None
 
 
+class ConnectionGuardExtension(GuardExtension):
+    """The guard for a field that returns a connection: the page is filtered once."""
+
+    async def resolve_async(
+        guard, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        result = await next_(source, info, **kwargs)
+        if result is None or not result.page.items:
+            return result
+        page = result.page
+        seen = await asyncio.gather(
+            *(can_see(info.context, item, guard.role, guard.scope) for item in page.items)
+        )
+        if all(seen):
+            return result
+        kept = [
+            (item, cursor)
+            for item, cursor, ok in zip(page.items, page.cursors, seen, strict=True)
+            if ok
+        ]
+        result.page = replace(
+            page, items=[item for item, _ in kept], cursors=[cursor for _, cursor in kept]
+        )
+        return result
+
+
 def _unwrap(field_type: Any) -> Any:
     while isinstance(field_type, StrawberryOptional | StrawberryList):
         field_type = field_type.of_type
@@ -113,10 +140,15 @@ def install_guards(types: Iterable[type]) -> int:
         definition = get_object_definition(cls)
         if definition is None:
             continue
+        if getattr(cls, "guarded_upstream", False):
+            continue
         for field in definition.fields:
-            rule = _PROTECTED.get(_unwrap(field.type))
+            target = _unwrap(field.type)
+            node_type = getattr(target, "node_type", None)
+            rule = _PROTECTED.get(target if node_type is None else node_type)
             if rule is None or any(isinstance(e, GuardExtension) for e in field.extensions):
                 continue
-            field.extensions.append(GuardExtension(rule))
+            guard_class = GuardExtension if node_type is None else ConnectionGuardExtension
+            field.extensions.append(guard_class(rule))
             guarded += 1
     return guarded

@@ -29,5 +29,5 @@ class Subscription:
         async with ctx.events.subscribe(ISSUE_CRM_CONTACTS_UPDATED, issuable_id) as queue:
             while True:
                 await queue.get()
-                ctx.loaders.issues.clear(issuable_id)
+                ctx.refresh()
                 yield await issue_reads.visible_issue(ctx, issuable_id)

@@ -9,8 +9,6 @@ import strawberry
 from crmgraph.context import RequestContext
 from crmgraph.domain import groups as domain_groups
 from crmgraph.domain import issues as domain_issues
-from crmgraph.domain import users as domain_users
-from crmgraph.domain.ids import to_gid
 from crmgraph.domain.roles import AccessLevel as Role
 from crmgraph.resolvers import crm as crm_reads
 from crmgraph.resolvers import groups as group_reads
@@ -61,9 +59,7 @@ StateArg = Annotated[
 
 @strawberry.type(name="UserCore", description="A user of the service.")
 class UserCore:
-    @strawberry.field(description="Global ID of the user.")
-    def id(self, root: strawberry.Parent[domain_users.User]) -> strawberry.ID:
-        return strawberry.ID(to_gid("User", root.id))
+    gid: strawberry.ID = strawberry.field(name="id", description="Global ID of the user.")
 
     username: str = strawberry.field(description="Username of the user; unique.")
     name: str = strawberry.field(description="Human-readable name of the user.")
@@ -71,9 +67,7 @@ class UserCore:
 
 @protected(Role.GUEST, Scope.GROUP, name="Group", description="A group of projects and people.")
 class Group:
-    @strawberry.field(description="Global ID of the group.")
-    def id(self, root: strawberry.Parent[domain_groups.Group]) -> strawberry.ID:
-        return strawberry.ID(to_gid("Group", root.id))
+    gid: strawberry.ID = strawberry.field(name="id", description="Global ID of the group.")
 
     full_path: strawberry.ID = strawberry.field(description="Full path of the group.")
     path: str = strawberry.field(description="Path of the group, unique among its siblings.")
@@ -240,9 +234,7 @@ class Group:
 
 @protected(Role.GUEST, Scope.PROJECT, name="Project", description="A project of a group.")
 class Project:
-    @strawberry.field(description="Global ID of the project.")
-    def id(self, root: strawberry.Parent[domain_groups.Project]) -> strawberry.ID:
-        return strawberry.ID(to_gid("Project", root.id))
+    gid: strawberry.ID = strawberry.field(name="id", description="Global ID of the project.")
 
     full_path: strawberry.ID = strawberry.field(description="Full path of the project.")
     path: str = strawberry.field(description="Path of the project within its group.")
@@ -291,20 +283,19 @@ class Project:
 
 @protected(Role.GUEST, Scope.PROJECT, name="Issue", description="An issue of a project.")
 class Issue:
-    @strawberry.field(description="Global ID of the issue.")
-    def id(self, root: strawberry.Parent[domain_issues.Issue]) -> strawberry.ID:
-        return strawberry.ID(to_gid("Issue", root.id))
+    @classmethod
+    def is_type_of(cls, obj: object, info: object) -> bool:
+        """Resolvers hand out domain issues; this lets unions (Issuable) recognise them."""
+        return isinstance(obj, domain_issues.Issue)
 
-    @strawberry.field(description="Internal ID of the issue, unique within its project.")
-    def iid(self, root: strawberry.Parent[domain_issues.Issue]) -> str:
-        return str(root.iid)
+    gid: strawberry.ID = strawberry.field(name="id", description="Global ID of the issue.")
+
+    iid: str = strawberry.field(description="Internal ID of the issue, unique within its project.")
 
     title: str = strawberry.field(description="Title of the issue.")
     description: str | None = strawberry.field(description="Description of the issue.")
 
-    @strawberry.field(description="State of the issue.")
-    def state(self, root: strawberry.Parent[domain_issues.Issue]) -> IssueState:
-        return IssueState(root.state.value)
+    state: IssueState = strawberry.field(description="State of the issue.")
 
     confidential: bool = strawberry.field(
         description="Whether only Reporters and above (and the author) may see the issue."
@@ -316,9 +307,7 @@ class Issue:
         assert user is not None, "an issue's author always exists (foreign key)"
         return user
 
-    @strawberry.field(description="ID of the issue's project.")
-    def project_id(self, root: strawberry.Parent[domain_issues.Issue]) -> int:
-        return root.project_id
+    project_id: int = strawberry.field(description="ID of the issue's project.")
 
     created_at: Time = strawberry.field(description="When the issue was created.")
     updated_at: Time = strawberry.field(description="When the issue was last changed.")
@@ -354,9 +343,7 @@ class Issue:
 
 @strawberry.type(name="Note", description="A comment on an issue, or a note the system wrote.")
 class Note:
-    @strawberry.field(description="Global ID of the note.")
-    def id(self, root: strawberry.Parent[domain_issues.Note]) -> strawberry.ID:
-        return strawberry.ID(to_gid("Note", root.id))
+    gid: strawberry.ID = strawberry.field(name="id", description="Global ID of the note.")
 
     body: str = strawberry.field(description="Content of the note.")
     system: bool = strawberry.field(description="Whether the service wrote the note itself.")
