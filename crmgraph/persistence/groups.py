@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -257,7 +258,7 @@ async def count_owners(conn: AsyncConnection, group_id: int) -> int:
     return int((await conn.execute(stmt)).scalar_one())
 
 
-def _ancestor_memberships(user_id: int) -> Subquery:
+def _ancestor_memberships(user_id: Any) -> Subquery:
     """(group id, level) for every group and every membership of the user on its chain."""
     ancestor = groups.alias("ancestor")
     target = groups.alias("target")
@@ -271,17 +272,40 @@ def _ancestor_memberships(user_id: int) -> Subquery:
     )
 
 
+def _level_statements() -> tuple[Any, Any]:
+    """The two level queries, built once: they run on almost every request, and building
+    SQLAlchemy constructs costs more than executing the cached compiled form."""
+    chain = _ancestor_memberships(bindparam("user_id"))
+    ids: Any = bindparam("ids", expanding=True)
+    by_group = (
+        select(chain.c.group_id, func.max(chain.c.level))
+        .where(chain.c.group_id.in_(ids))
+        .group_by(chain.c.group_id)
+    )
+    via_groups = (
+        select(projects.c.id.label("project_id"), chain.c.level)
+        .join(chain, chain.c.group_id == projects.c.group_id)
+        .where(projects.c.id.in_(ids))
+    )
+    direct = select(
+        project_members.c.project_id, project_members.c.access_level.label("level")
+    ).where(
+        project_members.c.user_id == bindparam("user_id"), project_members.c.project_id.in_(ids)
+    )
+    both = union_all(via_groups, direct).subquery()
+    by_project = select(both.c.project_id, func.max(both.c.level)).group_by(both.c.project_id)
+    return by_group, by_project
+
+
+_GROUP_LEVELS, _PROJECT_LEVELS = _level_statements()
+
+
 async def group_levels(
     conn: AsyncConnection, user_id: int, group_ids: Sequence[int]
 ) -> dict[int, int]:
     """The user's effective level in each group: the highest on the group's chain."""
-    chain = _ancestor_memberships(user_id)
-    stmt = (
-        select(chain.c.group_id, func.max(chain.c.level))
-        .where(chain.c.group_id.in_(group_ids))
-        .group_by(chain.c.group_id)
-    )
-    found = {gid: level for gid, level in (await conn.execute(stmt)).all()}
+    rows = await conn.execute(_GROUP_LEVELS, {"user_id": user_id, "ids": list(group_ids)})
+    found = {gid: level for gid, level in rows.all()}
     return {gid: found.get(gid, 0) for gid in group_ids}
 
 
@@ -289,18 +313,8 @@ async def project_levels(
     conn: AsyncConnection, user_id: int, project_ids: Sequence[int]
 ) -> dict[int, int]:
     """Effective level per project: its group chain and the project's own membership."""
-    chain = _ancestor_memberships(user_id)
-    via_groups = (
-        select(projects.c.id.label("project_id"), chain.c.level)
-        .join(chain, chain.c.group_id == projects.c.group_id)
-        .where(projects.c.id.in_(project_ids))
-    )
-    direct = select(
-        project_members.c.project_id, project_members.c.access_level.label("level")
-    ).where(project_members.c.user_id == user_id, project_members.c.project_id.in_(project_ids))
-    both = union_all(via_groups, direct).subquery()
-    stmt = select(both.c.project_id, func.max(both.c.level)).group_by(both.c.project_id)
-    found = {pid: level for pid, level in (await conn.execute(stmt)).all()}
+    rows = await conn.execute(_PROJECT_LEVELS, {"user_id": user_id, "ids": list(project_ids)})
+    found = {pid: level for pid, level in rows.all()}
     return {pid: found.get(pid, 0) for pid in project_ids}
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
 from sqlalchemy.engine import Row
@@ -136,6 +136,28 @@ def _cursor_of(row: Row[Any], keys: Sequence[SortKey]) -> str:
     return encode_cursor([_to_json(row._mapping[f"_k_{key.label}"]) for key in keys])
 
 
+class _LazyCursors(Sequence[str]):
+    """Cursors made on demand: most clients read nodes and the page's two end cursors."""
+
+    def __init__(self, rows: list[Row[Any]], keys: Sequence[SortKey]) -> None:
+        self._rows = rows
+        self._keys = keys
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [_cursor_of(row, self._keys) for row in self._rows[index]]
+        return _cursor_of(self._rows[index], self._keys)
+
+
 def _keyed(stmt: Select[Any], keys: Sequence[SortKey]) -> Select[Any]:
     return stmt.add_columns(*(key.column.label(f"_k_{key.label}") for key in keys))
 
@@ -162,7 +184,7 @@ def _page(rows: list[Row[Any]], keys: Sequence[SortKey], page: PageArgs) -> Page
             has_previous = True
     return Page(
         items=rows,
-        cursors=[_cursor_of(row, keys) for row in rows],
+        cursors=_LazyCursors(rows, keys),
         has_next_page=has_next,
         has_previous_page=has_previous,
     )

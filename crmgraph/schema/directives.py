@@ -7,7 +7,6 @@ may not see become ``null`` and are left out of lists, with no hint that they ex
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -19,7 +18,7 @@ from strawberry.types import Info
 from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition
 
 from crmgraph.domain.roles import AccessLevel as DomainAccessLevel
-from crmgraph.resolvers.visibility import Scope, can_see
+from crmgraph.resolvers.visibility import Scope, can_see, visible
 
 AccessLevel = strawberry.enum(
     DomainAccessLevel, name="AccessLevel", description="A member's role, lowest to highest."
@@ -78,11 +77,8 @@ class GuardExtension(FieldExtension):
             return None
         ctx = info.context
         if isinstance(result, list):
-            # Checked together, so the level lookups of a whole page share one batch.
             present = [item for item in result if item is not None]
-            seen = await asyncio.gather(
-                *(can_see(ctx, item, guard.role, guard.scope) for item in present)
-            )
+            seen = await visible(ctx, present, guard.role, guard.scope)
             return [item for item, ok in zip(present, seen, strict=True) if ok]
         return result if await can_see(ctx, result, guard.role, guard.scope) else None
 
@@ -97,9 +93,7 @@ class ConnectionGuardExtension(GuardExtension):
         if result is None or not result.page.items:
             return result
         page = result.page
-        seen = await asyncio.gather(
-            *(can_see(info.context, item, guard.role, guard.scope) for item in page.items)
-        )
+        seen = await visible(info.context, page.items, guard.role, guard.scope)
         if all(seen):
             return result
         kept = [
