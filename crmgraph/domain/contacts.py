@@ -89,6 +89,13 @@ class Organization:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactWithOrganization(Contact):
+    """A contact with its organization already loaded (lists load them once per page)."""
+
+    organization: Organization | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ContactFields:
     """A contact's input: UNSET leaves a field as it is, None clears a nullable one."""
 

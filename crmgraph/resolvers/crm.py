@@ -7,7 +7,12 @@ from collections.abc import Sequence
 from crmgraph.authz.abilities import Ability, allowed
 from crmgraph.authz.policy import can_read_issue
 from crmgraph.context import RequestContext
-from crmgraph.domain.contacts import Contact, Organization, StateFilter
+from crmgraph.domain.contacts import (
+    Contact,
+    ContactWithOrganization,
+    Organization,
+    StateFilter,
+)
 from crmgraph.domain.groups import Group
 from crmgraph.domain.ids import parse_number
 from crmgraph.domain.issues import Issue, parse_iid
@@ -36,7 +41,7 @@ async def contacts(
     state: StateFilter | None,
     sort: str,
     page: PageArgs,
-) -> Page[Contact]:
+) -> Page[ContactWithOrganization]:
     crm = await readable_crm_group(ctx, group, Ability.READ_CRM_CONTACT)
     if crm is None:
         return Page.empty()
@@ -44,8 +49,7 @@ async def contacts(
         found = await contacts_repo.contacts_page(
             conn, crm.id, ids=ids, search=search, state=state, sort=sort, page=page
         )
-    await prime_organizations(ctx, found.items)
-    return found
+    return await with_organizations(ctx, found)
 
 
 async def contact_state_counts(
@@ -87,17 +91,28 @@ async def organization_state_counts(
         return await contacts_repo.organization_state_counts(conn, crm.id, search)
 
 
-async def prime_organizations(ctx: RequestContext, items: Sequence[Contact]) -> None:
-    """One query for the organizations of a whole page, before fields ask one by one."""
-    wanted = {c.organization_id for c in items if c.organization_id is not None}
-    if wanted:
-        await ctx.loaders.organizations.load_many(list(wanted))
+async def with_organizations(
+    ctx: RequestContext, page: Page[Contact]
+) -> Page[ContactWithOrganization]:
+    """The page's contacts with their organizations, loaded in one query: the field is then
+    a plain value instead of one awaited resolver per contact."""
+    wanted = sorted({c.organization_id for c in page.items if c.organization_id is not None})
+    found: dict[int | None, Organization | None] = dict(
+        zip(wanted, await ctx.loaders.organizations.load_many(wanted), strict=True)
+    )
+    return page.map(lambda c: _attach(c, found.get(c.organization_id)))
 
 
-async def organization_of(ctx: RequestContext, contact: Contact) -> Organization | None:
-    if contact.organization_id is None:
-        return None
-    return await ctx.loaders.organization(contact.organization_id)
+async def with_organization(ctx: RequestContext, contact: Contact) -> ContactWithOrganization:
+    organization = None
+    if contact.organization_id is not None:
+        organization = await ctx.loaders.organization(contact.organization_id)
+    return _attach(contact, organization)
+
+
+def _attach(contact: Contact, organization: Organization | None) -> ContactWithOrganization:
+    values = {name: getattr(contact, name) for name in Contact.__dataclass_fields__}
+    return ContactWithOrganization(**values, organization=organization)
 
 
 async def crm_group_for_issue(ctx: RequestContext, issue: Issue, ability: Ability) -> Group | None:
@@ -112,12 +127,12 @@ async def crm_group_for_issue(ctx: RequestContext, issue: Issue, ability: Abilit
     return await readable_crm_group(ctx, project_group, ability)
 
 
-async def issue_contacts(ctx: RequestContext, issue: Issue, page: PageArgs) -> Page[Contact]:
+async def issue_contacts(
+    ctx: RequestContext, issue: Issue, page: PageArgs
+) -> Page[ContactWithOrganization]:
     if await crm_group_for_issue(ctx, issue, Ability.READ_CRM_CONTACT) is None:
         return Page.empty()
-    found = await ctx.loaders.issue_contacts_page(issue.id, page)
-    await prime_organizations(ctx, found.items)
-    return found
+    return await with_organizations(ctx, await ctx.loaders.issue_contacts_page(issue.id, page))
 
 
 def _numeric_id(value: str | None) -> int | None:

@@ -7,13 +7,11 @@ import enum
 import strawberry
 
 from crmgraph.context import RequestContext
-from crmgraph.domain import contacts as domain
 from crmgraph.domain.contacts import StateFilter
 from crmgraph.domain.roles import AccessLevel as Role
-from crmgraph.resolvers import crm as crm_reads
 from crmgraph.resolvers.visibility import Scope
 from crmgraph.schema.connection_types import connection_types
-from crmgraph.schema.directives import protected
+from crmgraph.schema.directives import GUARDED_BY_PARENT, protected
 from crmgraph.schema.scalars import Time
 
 Info = strawberry.Info[RequestContext, None]
@@ -110,11 +108,11 @@ class CustomerRelationsContact:
     phone: str | None = strawberry.field(description="Phone number of the contact.")
     description: str | None = strawberry.field(description="Description of the contact.")
 
-    @strawberry.field(description="Organization the contact belongs to.")
-    async def organization(
-        self, root: strawberry.Parent[domain.Contact], info: Info
-    ) -> CustomerRelationsOrganization | None:
-        return await crm_reads.organization_of(info.context, root)
+    # Loaded with the contact (resolvers/crm.py), and in the contact's own CRM group, so
+    # the contact's guard covers it too.
+    organization: CustomerRelationsOrganization | None = strawberry.field(
+        description="Organization the contact belongs to.", metadata={GUARDED_BY_PARENT: True}
+    )
 
     active: bool = strawberry.field(description="Whether the contact is active.")
     created_at: Time = strawberry.field(description="When the contact was created.")

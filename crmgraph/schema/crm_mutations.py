@@ -7,10 +7,17 @@ from typing import Annotated, Any
 
 import strawberry
 
-from crmgraph.domain.contacts import UNSET, ContactFields, OrganizationFields, decimal_from_float
+from crmgraph.domain.contacts import (
+    UNSET,
+    Contact,
+    ContactFields,
+    OrganizationFields,
+    decimal_from_float,
+)
 from crmgraph.domain.crm import OperationMode
 from crmgraph.mutations import contacts as contact_writes
 from crmgraph.mutations import issue_contacts as issue_contact_writes
+from crmgraph.resolvers import crm as crm_reads
 from crmgraph.schema.crm import CustomerRelationsContact, CustomerRelationsOrganization
 from crmgraph.schema.scalars import (
     CustomerRelationsContactID,
@@ -24,6 +31,10 @@ from crmgraph.schema.world_mutations import CLIENT_MUTATION_ID, ERRORS, INPUT
 def _given(value: Any) -> Any:
     """strawberry's UNSET (key absent) becomes the domain's UNSET; None stays a clear."""
     return UNSET if value is strawberry.UNSET else value
+
+
+async def _with_organization(info: Info, contact: Contact | None) -> Contact | None:
+    return None if contact is None else await crm_reads.with_organization(info.context, contact)
 
 
 def _rate(value: Any) -> Any:
@@ -196,7 +207,9 @@ async def contact_create(
     )
     out = await contact_writes.create_contact(info.context, group_id=input.group_id, fields=fields)
     return CustomerRelationsContactCreatePayload(
-        client_mutation_id=input.client_mutation_id, contact=out.value, errors=out.errors
+        client_mutation_id=input.client_mutation_id,
+        contact=await _with_organization(info, out.value),
+        errors=out.errors,
     )
 
 
@@ -214,7 +227,9 @@ async def contact_update(
     )
     out = await contact_writes.update_contact(info.context, contact_id=input.id, fields=fields)
     return CustomerRelationsContactUpdatePayload(
-        client_mutation_id=input.client_mutation_id, contact=out.value, errors=out.errors
+        client_mutation_id=input.client_mutation_id,
+        contact=await _with_organization(info, out.value),
+        errors=out.errors,
     )
 
 

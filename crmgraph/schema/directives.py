@@ -41,6 +41,9 @@ class RequiresRole:
 
 
 _PROTECTED: dict[type, RequiresRole] = {}
+#: Field metadata for a relation that can only point inside its parent's scope, which the
+#: parent's guard has checked already (a contact's organization).
+GUARDED_BY_PARENT = "guarded_by_parent"
 T = TypeVar("T", bound=type)
 
 
@@ -141,6 +144,8 @@ def install_guards(types: Iterable[type]) -> int:
             node_type = getattr(target, "node_type", None)
             rule = _PROTECTED.get(target if node_type is None else node_type)
             if rule is None or any(isinstance(e, GuardExtension) for e in field.extensions):
+                continue
+            if field.metadata.get(GUARDED_BY_PARENT):
                 continue
             guard_class = GuardExtension if node_type is None else ConnectionGuardExtension
             field.extensions.append(guard_class(rule))
