@@ -34,6 +34,8 @@ class RequestContext:
     #: Levels already known in this request; lets permission checks answer without awaiting.
     group_level_memo: dict[int, int] = field(default_factory=dict)
     project_level_memo: dict[int, int] = field(default_factory=dict)
+    #: Per-project CRM answers (which CRM group, may the actor use it), asked per issue.
+    project_crm_memo: dict[tuple[int, str], Any] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -93,11 +95,13 @@ class RequestContext:
         self.loaders = Loaders(self.db, self.actor.user_id)
         self.group_level_memo.clear()
         self.project_level_memo.clear()
+        self.project_crm_memo.clear()
 
     def forget_levels(self) -> None:
         """Memberships changed inside this request: later checks must look again."""
         self.group_level_memo.clear()
         self.project_level_memo.clear()
+        self.project_crm_memo.clear()
         self.loaders.group_levels.clear_all()
         self.loaders.project_levels.clear_all()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from crmgraph.authz.abilities import Ability, allowed
@@ -117,8 +118,21 @@ def _attach(contact: Contact, organization: Organization | None) -> ContactWithO
 
 async def crm_group_for_issue(ctx: RequestContext, issue: Issue, ability: Ability) -> Group | None:
     """The CRM group an issue's contacts come from, if CRM is on for the project's group
-    and the actor has ``ability`` in the CRM group."""
-    project = await ctx.loaders.project(issue.project_id)
+    and the actor has ``ability`` in the CRM group (asked once per project and request)."""
+    key = (issue.project_id, ability.value)
+    if key not in ctx.project_crm_memo:
+        # A task, so that the issues of one page asking at once share one answer.
+        ctx.project_crm_memo[key] = asyncio.ensure_future(
+            _crm_group_for_project(ctx, issue.project_id, ability)
+        )
+    found: Group | None = await ctx.project_crm_memo[key]
+    return found
+
+
+async def _crm_group_for_project(
+    ctx: RequestContext, project_id: int, ability: Ability
+) -> Group | None:
+    project = await ctx.loaders.project(project_id)
     if project is None:
         return None
     project_group = await ctx.loaders.group(project.group_id)
