@@ -26,10 +26,16 @@ test: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check crmgraph tests migrations
-	$(BIN)/ruff format --check crmgraph tests migrations
+	$(BIN)/ruff check crmgraph tests migrations bench
+	$(BIN)/ruff format --check crmgraph tests migrations bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Benchmarks against the local PostgreSQL (see docs/performance.md); wrk is the load generator.
+bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y wrk))
+	pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 graphiql-assets:
 	bash scripts/fetch-graphiql.sh
