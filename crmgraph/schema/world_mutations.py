@@ -12,6 +12,7 @@ from crmgraph.mutations import issues as issue_writes
 from crmgraph.mutations import members as member_writes
 from crmgraph.mutations import notes as note_writes
 from crmgraph.mutations import projects as project_writes
+from crmgraph.mutations import quick_actions as quick_action_runs
 from crmgraph.schema.directives import AccessLevel
 from crmgraph.schema.enums import IssueStateEvent
 from crmgraph.schema.scalars import NoteableID
@@ -128,7 +129,13 @@ class CreateIssueInput:
     client_mutation_id: str | None = strawberry.field(default=None, description=CLIENT_MUTATION_ID)
     project_path: strawberry.ID = strawberry.field(description="Full path of the project.")
     title: str = strawberry.field(description="Title of the issue.")
-    description: str | None = strawberry.field(default=None, description="Description.")
+    description: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Description; its `/add_contacts` lines run as quick actions and are not stored "
+            "(what they could not do is listed in `errors`)."
+        ),
+    )
     confidential: bool | None = strawberry.field(
         default=None, description="Whether the issue is confidential."
     )
@@ -148,7 +155,11 @@ class UpdateIssueInput:
     iid: str = strawberry.field(description="IID of the issue.")
     title: str | None = strawberry.field(default=strawberry.UNSET, description="New title.")
     description: str | None = strawberry.field(
-        default=strawberry.UNSET, description="New description; null clears it."
+        default=strawberry.UNSET,
+        description=(
+            "New description; null clears it. Its `/add_contacts` and `/remove_contacts` lines "
+            "run as quick actions and are not stored."
+        ),
     )
     confidential: bool | None = strawberry.field(
         default=strawberry.UNSET, description="Whether the issue is confidential."
@@ -169,19 +180,39 @@ class UpdateIssuePayload:
 class CreateNoteInput:
     client_mutation_id: str | None = strawberry.field(default=None, description=CLIENT_MUTATION_ID)
     noteable_id: NoteableID = strawberry.field(description="Global ID of the issue.")
-    body: str = strawberry.field(description="Content of the note.")
+    body: str = strawberry.field(
+        description=(
+            "Content of the note. Quick-action lines run and are not stored; a body of "
+            "commands alone stores no note."
+        )
+    )
 
 
 @strawberry.type(description="What the quick actions in a note did.")
 class QuickActionsStatus:
-    messages: list[str] | None = strawberry.field(description="What the commands did.")
-    error_messages: list[str] | None = strawberry.field(
-        description="What the commands could not do."
+    messages: list[str] | None = strawberry.field(
+        description="What the commands changed, e.g. `Added 2 contacts.`."
     )
-    command_names: list[str] | None = strawberry.field(description="Commands found in the text.")
+    error_messages: list[str] | None = strawberry.field(
+        description="What the commands could not do, e.g. `No contact found for a@b.example.`."
+    )
+    command_names: list[str] | None = strawberry.field(
+        description="Commands found in the text, one per command line, in order."
+    )
     commands_only: bool | None = strawberry.field(
         description="Whether the note held only commands (and so was not stored)."
     )
+
+    @classmethod
+    def of(cls, status: quick_action_runs.QuickActionsStatus | None) -> QuickActionsStatus | None:
+        if status is None:
+            return None
+        return cls(
+            messages=status.messages,
+            error_messages=status.error_messages,
+            command_names=status.command_names,
+            commands_only=status.commands_only,
+        )
 
 
 @strawberry.type(description="Result of createNote.")
@@ -322,7 +353,7 @@ class WorldMutation:
         )
         return CreateNotePayload(
             client_mutation_id=input.client_mutation_id,
-            note=out.value,
+            note=out.note,
             errors=out.errors,
-            quick_actions_status=None,
+            quick_actions_status=QuickActionsStatus.of(out.quick_actions),
         )
