@@ -67,7 +67,12 @@ async def crm_group_for_change(ctx: RequestContext, issue: Issue) -> Group:
     with either off the issue cannot use contacts at all (spec §2), which is not a
     permission question.
     """
-    project = await ctx.loaders.project(issue.project_id)
+    return await crm_group_for_project(ctx, issue.project_id)
+
+
+async def crm_group_for_project(ctx: RequestContext, project_id: int) -> Group:
+    """As ``crm_group_for_change``, for the issues of a project (also one not created yet)."""
+    project = await ctx.loaders.project(project_id)
     if project is None:
         raise FeatureDisabled()
     # The chain starts at the project's group; ctx.crm_group reuses the cached chain.

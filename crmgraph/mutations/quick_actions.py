@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -42,13 +41,13 @@ from crmgraph.domain.contacts import Contact
 from crmgraph.domain.crm import INSUFFICIENT, MAX_CONTACTS_PER_CALL, TOO_MANY, OperationMode
 from crmgraph.domain.errors import FeatureDisabled
 from crmgraph.domain.groups import Group, Project
-from crmgraph.domain.issues import Issue, IssueState
+from crmgraph.domain.issues import Issue
 from crmgraph.domain.quick_actions import Command, ParseResult, only_commands
 from crmgraph.mutations.issue_contacts import (
     ContactChangeResult,
     announce_contact_change,
     apply_contact_change,
-    crm_group_for_change,
+    crm_group_for_project,
     may_set_contacts,
 )
 from crmgraph.persistence import contacts as contacts_repo
@@ -115,7 +114,9 @@ async def authorize_quick_actions(
     ``project_level`` is the actor's level in the issue's project; reading the issue is
     the caller's check, as for ``may_set_contacts``.
     """
-    return await _authorize(ctx, issue, project_level, parsed.commands, only_commands(parsed))
+    return await _authorize(
+        ctx, issue.project_id, project_level, parsed.commands, only_commands(parsed)
+    )
 
 
 async def authorize_for_new_issue(
@@ -126,12 +127,12 @@ async def authorize_for_new_issue(
     ``/remove_contacts`` is dropped: a new issue has nothing to remove (spec §7).
     """
     commands = [c for c in parsed.commands if c.name != REMOVE]
-    return await _authorize(ctx, _stand_in(project), project_level, commands, False)
+    return await _authorize(ctx, project.id, project_level, commands, False)
 
 
 async def _authorize(
     ctx: RequestContext,
-    issue: Issue,
+    project_id: int,
     project_level: int,
     commands: list[Command],
     commands_only: bool,
@@ -140,31 +141,12 @@ async def _authorize(
     if not any(c.args for c in commands):
         return QuickActionPlan(commands, commands_only)
     try:
-        crm = await crm_group_for_change(ctx, issue)
+        crm = await crm_group_for_project(ctx, project_id)
     except FeatureDisabled:
         return QuickActionPlan(commands, commands_only, refusal=CRM_DISABLED)
     if not await may_set_contacts(ctx, crm, project_level):
         return QuickActionPlan(commands, commands_only, refusal=INSUFFICIENT)
     return QuickActionPlan(commands, commands_only, crm=crm)
-
-
-def _stand_in(project: Project) -> Issue:
-    # crm_group_for_change finds the CRM group from the issue's project alone; a new
-    # issue gets its row only inside the transaction, after the checks must be done.
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    return Issue(
-        id=0,
-        project_id=project.id,
-        iid=0,
-        title="",
-        description=None,
-        state=IssueState.OPENED,
-        confidential=False,
-        author_id=0,
-        created_at=epoch,
-        updated_at=epoch,
-        closed_at=None,
-    )
 
 
 async def run_quick_actions(
