@@ -15,7 +15,7 @@ from crmgraph.resolvers import groups as group_reads
 from crmgraph.resolvers import issues as issue_reads
 from crmgraph.resolvers import projects as project_reads
 from crmgraph.resolvers import users as user_reads
-from crmgraph.schema import crm_mutations, world_mutations
+from crmgraph.schema import crm_mutations, move_mutations, world_mutations
 from crmgraph.schema.directives import install_guards, reachable_types
 from crmgraph.schema.scalars import SCALARS, IssueID, NoteID, ProjectID, UserID
 from crmgraph.schema.subscriptions import Subscription
@@ -55,7 +55,10 @@ class Query:
         return await issue_reads.issue_by_id(info.context, id)
 
 
-Mutation = merge_types("Mutation", (world_mutations.WorldMutation, crm_mutations.CrmMutation))
+Mutation = merge_types(
+    "Mutation",
+    (world_mutations.WorldMutation, crm_mutations.CrmMutation, move_mutations.MoveMutation),
+)
 
 
 def _is_public(error: GraphQLError) -> bool:

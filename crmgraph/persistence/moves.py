@@ -1,0 +1,365 @@
+"""SQL for moving issues, projects and groups: path rewrites, CRM copies, link re-pointing.
+
+Everything here runs on the caller's connection inside the caller's transaction; a move is
+several of these statements, and only together do they leave a consistent world.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crmgraph.domain.contacts import Contact, Organization
+from crmgraph.domain.groups import Group, Project
+from crmgraph.domain.issues import Issue
+from crmgraph.persistence.contacts import (
+    CONTACT_COLUMNS,
+    ORGANIZATION_COLUMNS,
+    to_contact,
+    to_organization,
+)
+from crmgraph.persistence.groups import (
+    GROUP_COLUMNS,
+    PROJECT_COLUMNS,
+    PathTaken,
+    is_self_or_descendant,
+    to_group,
+    to_project,
+)
+from crmgraph.persistence.issues import ISSUE_COLUMNS, to_issue
+from crmgraph.persistence.tables import (
+    contacts,
+    groups,
+    issue_contacts,
+    issues,
+    notes,
+    organizations,
+    projects,
+)
+from crmgraph.persistence.unit_of_work import is_unique_violation
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One issue-contact link, by its own id so that it can be re-pointed or dropped."""
+
+    id: int
+    issue_id: int
+    contact_id: int
+
+
+def _for_update(conn: AsyncConnection, stmt: Select[Any]) -> Select[Any]:
+    # SQLite's BEGIN IMMEDIATE already serializes writers; PostgreSQL needs row locks.
+    return stmt.with_for_update() if conn.dialect.name == "postgresql" else stmt
+
+
+# ------------------------------------------------------------------ groups and projects
+
+
+async def lock_groups(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Group]:
+    """The groups as they stand now, locked in id order (so two moves never deadlock)."""
+    stmt = select(*GROUP_COLUMNS).where(groups.c.id.in_(ids)).order_by(groups.c.id)
+    rows = (await conn.execute(_for_update(conn, stmt))).all()
+    return {row.id: to_group(row) for row in rows}
+
+
+async def lock_project(conn: AsyncConnection, project_id: int) -> Project | None:
+    stmt = select(*PROJECT_COLUMNS).where(projects.c.id == project_id)
+    row = (await conn.execute(_for_update(conn, stmt))).first()
+    return None if row is None else to_project(row)
+
+
+async def subtree(conn: AsyncConnection, full_path: str) -> list[Group]:
+    """The group at ``full_path`` and all its descendants."""
+    stmt = select(*GROUP_COLUMNS).where(
+        is_self_or_descendant(groups.c.full_path, literal(full_path))
+    )
+    return [to_group(row) for row in (await conn.execute(stmt)).all()]
+
+
+async def rewrite_paths(
+    conn: AsyncConnection, old_prefix: str, new_prefix: str, now: datetime
+) -> None:
+    """Give every group and project at or below ``old_prefix`` the new prefix.
+
+    The caller has refused cycles and a taken new path; then no new path can equal an old
+    one mid-update, so the unique indexes (checked row by row) never trip. Raises PathTaken
+    when the new path was taken meanwhile; the transaction is then unusable and must end.
+    """
+    for table in (groups, projects):
+        rest = func.substr(table.c.full_path, len(old_prefix) + 1, type_=String)
+        stmt = (
+            update(table)
+            .where(is_self_or_descendant(table.c.full_path, literal(old_prefix)))
+            .values(full_path=literal(new_prefix, String) + rest, updated_at=now)
+        )
+        try:
+            await conn.execute(stmt)
+        except IntegrityError as exc:
+            # Only a path taken by a concurrent writer after the caller's check gets here.
+            if is_unique_violation(exc):
+                raise PathTaken(new_prefix) from exc
+            raise
+
+
+async def set_parent(
+    conn: AsyncConnection, group_id: int, parent_id: int | None, now: datetime
+) -> Group:
+    stmt = (
+        update(groups)
+        .where(groups.c.id == group_id)
+        .values(parent_id=parent_id, updated_at=now)
+        .returning(*GROUP_COLUMNS)
+    )
+    return to_group((await conn.execute(stmt)).one())
+
+
+async def move_project(
+    conn: AsyncConnection, project_id: int, *, group_id: int, full_path: str, now: datetime
+) -> Project:
+    stmt = (
+        update(projects)
+        .where(projects.c.id == project_id)
+        .values(group_id=group_id, full_path=full_path, updated_at=now)
+        .returning(*PROJECT_COLUMNS)
+    )
+    try:
+        async with conn.begin_nested():
+            row = (await conn.execute(stmt)).one()
+    except IntegrityError as exc:
+        if is_unique_violation(exc):
+            raise PathTaken(full_path) from exc
+        raise
+    return to_project(row)
+
+
+# ------------------------------------------------------------------ issues and links
+
+
+async def rehome_issue(
+    conn: AsyncConnection, issue_id: int, *, project_id: int, iid: int, now: datetime
+) -> Issue:
+    stmt = (
+        update(issues)
+        .where(issues.c.id == issue_id)
+        .values(project_id=project_id, iid=iid, updated_at=now)
+        .returning(*ISSUE_COLUMNS)
+    )
+    return to_issue((await conn.execute(stmt)).one())
+
+
+def _links() -> Select[Any]:
+    return (
+        select(issue_contacts.c.id, issue_contacts.c.issue_id, issue_contacts.c.contact_id)
+        .join(issues, issues.c.id == issue_contacts.c.issue_id)
+        .order_by(issue_contacts.c.id)
+    )
+
+
+async def links_of_project(conn: AsyncConnection, project_id: int) -> list[Link]:
+    stmt = _links().where(issues.c.project_id == project_id)
+    return [Link(*row) for row in (await conn.execute(stmt)).all()]
+
+
+async def links_in_groups(conn: AsyncConnection, group_ids: Sequence[int]) -> list[Link]:
+    """Links of the issues of every project directly in one of ``group_ids``."""
+    stmt = _links().join(projects, projects.c.id == issues.c.project_id)
+    stmt = stmt.where(projects.c.group_id.in_(group_ids))
+    return [Link(*row) for row in (await conn.execute(stmt)).all()]
+
+
+async def drop_links(conn: AsyncConnection, link_ids: Sequence[int]) -> None:
+    if link_ids:
+        await conn.execute(delete(issue_contacts).where(issue_contacts.c.id.in_(link_ids)))
+
+
+async def repoint_links(conn: AsyncConnection, changes: Mapping[int, int]) -> None:
+    """Point each link (by link id) at another contact: one statement, many parameter sets."""
+    if not changes:
+        return
+    stmt = (
+        update(issue_contacts)
+        .where(issue_contacts.c.id == bindparam("link_id"))
+        .values(contact_id=bindparam("new_contact_id"))
+    )
+    await conn.execute(
+        stmt, [{"link_id": link, "new_contact_id": contact} for link, contact in changes.items()]
+    )
+
+
+async def add_system_notes(
+    conn: AsyncConnection, bodies: Mapping[int, str], *, author_id: int, now: datetime
+) -> None:
+    """One system note per issue (issue id → body); the issues' ``updatedAt`` moves too."""
+    if not bodies:
+        return
+    await conn.execute(
+        insert(notes),
+        [
+            {
+                "issue_id": issue_id,
+                "author_id": author_id,
+                "body": body,
+                "system": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for issue_id, body in bodies.items()
+        ],
+    )
+    await conn.execute(update(issues).where(issues.c.id.in_(list(bodies))).values(updated_at=now))
+
+
+# ------------------------------------------------------------------ CRM records
+
+
+def _contacts_linked_in(group_ids: Sequence[int]) -> Select[Any]:
+    """Ids of contacts linked to issues of projects directly in one of ``group_ids``."""
+    return (
+        select(issue_contacts.c.contact_id)
+        .join(issues, issues.c.id == issue_contacts.c.issue_id)
+        .join(projects, projects.c.id == issues.c.project_id)
+        .where(projects.c.group_id.in_(group_ids))
+    )
+
+
+async def organizations_to_move(
+    conn: AsyncConnection, source_id: int, target_id: int, linked_in: Sequence[int] | None
+) -> list[tuple[Organization, int | None]]:
+    """Organizations of ``source_id``, each with the id of the target's namesake (or None).
+
+    ``linked_in``: only the organizations of contacts linked from issues of those groups;
+    None takes them all.
+    """
+    namesake = organizations.alias("namesake")
+    stmt = (
+        select(*ORGANIZATION_COLUMNS, namesake.c.id.label("namesake_id"))
+        .select_from(
+            organizations.outerjoin(
+                namesake,
+                and_(
+                    namesake.c.group_id == target_id,
+                    func.lower(namesake.c.name) == func.lower(organizations.c.name),
+                ),
+            )
+        )
+        .where(organizations.c.group_id == source_id)
+        .order_by(organizations.c.id)
+    )
+    if linked_in is not None:
+        used = select(contacts.c.organization_id).where(
+            contacts.c.id.in_(_contacts_linked_in(linked_in))
+        )
+        stmt = stmt.where(organizations.c.id.in_(used))
+    rows = (await conn.execute(stmt)).all()
+    return [(to_organization(row), row.namesake_id) for row in rows]
+
+
+async def contacts_to_move(
+    conn: AsyncConnection, source_id: int, target_id: int, linked_in: Sequence[int] | None
+) -> list[tuple[Contact, int | None]]:
+    """Contacts of ``source_id``, each with the id of the target's contact that has the same
+    email ignoring case (or None; always None without an email)."""
+    same_email = contacts.alias("same_email")
+    stmt = (
+        select(*CONTACT_COLUMNS, same_email.c.id.label("same_email_id"))
+        .select_from(
+            contacts.outerjoin(
+                same_email,
+                and_(
+                    same_email.c.group_id == target_id,
+                    contacts.c.email.isnot(None),
+                    func.lower(same_email.c.email) == func.lower(contacts.c.email),
+                ),
+            )
+        )
+        .where(contacts.c.group_id == source_id)
+        .order_by(contacts.c.id)
+    )
+    if linked_in is not None:
+        stmt = stmt.where(contacts.c.id.in_(_contacts_linked_in(linked_in)))
+    rows = (await conn.execute(stmt)).all()
+    return [(to_contact(row), row.same_email_id) for row in rows]
+
+
+def _state(active: bool) -> str:
+    return "active" if active else "inactive"
+
+
+async def copy_organizations(
+    conn: AsyncConnection, group_id: int, originals: Sequence[Organization]
+) -> list[int]:
+    """Copies in ``group_id``; the new ids, in the order of ``originals``.
+
+    Timestamps are kept, as GitLab does: a copy is the same organization in a new home.
+    """
+    if not originals:
+        return []
+    rows = [
+        {
+            "group_id": group_id,
+            "name": o.name,
+            "default_rate": o.default_rate,
+            "description": o.description,
+            "state": _state(o.active),
+            "created_at": o.created_at,
+            "updated_at": o.updated_at,
+        }
+        for o in originals
+    ]
+    stmt = insert(organizations).returning(organizations.c.id, sort_by_parameter_order=True)
+    return list((await conn.execute(stmt, rows)).scalars())
+
+
+async def copy_contacts(
+    conn: AsyncConnection,
+    group_id: int,
+    originals: Sequence[Contact],
+    organization_ids: Mapping[int, int],
+) -> list[int]:
+    """Copies in ``group_id`` with organizations mapped by ``organization_ids`` (old → new);
+    the new ids, in the order of ``originals``."""
+    if not originals:
+        return []
+    rows = [
+        {
+            "group_id": group_id,
+            "organization_id": (
+                None if c.organization_id is None else organization_ids.get(c.organization_id)
+            ),
+            "first_name": c.first_name,
+            "last_name": c.last_name,
+            "email": c.email,
+            "phone": c.phone,
+            "description": c.description,
+            "state": _state(c.active),
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
+        }
+        for c in originals
+    ]
+    stmt = insert(contacts).returning(contacts.c.id, sort_by_parameter_order=True)
+    return list((await conn.execute(stmt, rows)).scalars())
+
+
+async def delete_crm_records(conn: AsyncConnection, group_id: int) -> None:
+    """Every contact and organization of the group (their links go with them)."""
+    await conn.execute(delete(contacts).where(contacts.c.group_id == group_id))
+    await conn.execute(delete(organizations).where(organizations.c.group_id == group_id))
