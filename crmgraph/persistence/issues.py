@@ -128,15 +128,20 @@ async def issue_by_iid(
 ) -> Issue | None:
     stmt = select(*ISSUE_COLUMNS).where(issues.c.project_id == project_id, issues.c.iid == iid)
     if for_update and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     row = (await conn.execute(stmt)).first()
     return None if row is None else to_issue(row)
 
 
 async def lock_issue(conn: AsyncConnection, issue_id: int) -> Issue | None:
+    """The issue, locked until commit so that changes to it take turns.
+
+    NO KEY UPDATE, not UPDATE: inserting a note or a link already holds KEY SHARE on the
+    issue, and upgrading that to UPDATE while another writer does the same deadlocks.
+    """
     stmt = select(*ISSUE_COLUMNS).where(issues.c.id == issue_id)
     if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     row = (await conn.execute(stmt)).first()
     return None if row is None else to_issue(row)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -454,3 +455,17 @@ async def test_update_issue_removes_and_reports_unknown_emails(desk: Desk) -> No
     assert outcome.errors == ["No contact found for nobody@example.com."]
     assert outcome.value is not None and outcome.value.description == ""
     assert await desk.links() == desk.ids("bob")
+
+
+async def test_concurrent_notes_with_commands_on_one_issue_all_succeed(desk: Desk) -> None:
+    # Each note insert holds a key-share lock on the issue before the commands lock it:
+    # the commands' lock must not conflict with it, or concurrent notes deadlock.
+    names = [f"c{i}" for i in range(7)]
+    outcomes = await asyncio.gather(
+        *(desk.note(f"Call {name}.\n/add_contacts {name}@example.com") for name in names)
+    )
+    assert [o.errors for o in outcomes] == [[]] * len(names)
+    assert all(
+        o.quick_actions and o.quick_actions.messages == ["Added 1 contact."] for o in outcomes
+    )
+    assert await desk.links() == desk.ids(*names)
