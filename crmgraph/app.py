@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from crmgraph.authz.actor import Actor
-from crmgraph.context import RequestContext, authenticate, utc_now
+from crmgraph.context import RequestContext, TokenCache, authenticate, utc_now
 from crmgraph.events import EventBus
 from crmgraph.graphiql import graphiql_page, static_routes
 from crmgraph.persistence.unit_of_work import Database, DatabaseUnavailable
@@ -105,7 +105,8 @@ async def request_actor(request: HTTPConnection) -> Actor | Response:
     if token is None:
         return Actor.anonymous()
     try:
-        found = await authenticate(request.app.state.db, request.app.state.secret, token, utc_now())
+        state = request.app.state
+        found = await authenticate(state.db, state.secret, token, utc_now(), state.tokens)
     except DatabaseUnavailable:
         return JSONResponse(UNAVAILABLE, status_code=503)
     return JSONResponse(INVALID_TOKEN, status_code=401) if found is None else found
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.secret = settings.token_secret()
     app.state.events = EventBus()
+    app.state.tokens = TokenCache(settings.token_cache_seconds)
     if db is not None:
         app.state.db = db
     return app

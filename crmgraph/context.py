@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from crmgraph.authz.policy import admin_aware
 from crmgraph.domain.crm import crm_group_id
 from crmgraph.domain.errors import ReadOnlyToken
 from crmgraph.domain.groups import Group
-from crmgraph.domain.users import token_digest
+from crmgraph.domain.users import PersonalAccessToken, User, token_digest
 from crmgraph.events import EventBus
 from crmgraph.persistence.loaders import Loaders
 from crmgraph.persistence.unit_of_work import Database
@@ -106,10 +107,46 @@ class RequestContext:
         self.loaders.project_levels.clear_all()
 
 
-async def authenticate(db: Database, secret: str, token: str, now: datetime) -> Actor | None:
+class TokenCache:
+    """Tokens recently found in the database, so that most requests need no lookup.
+
+    Only valid tokens are kept, for ``seconds``: a revocation takes effect within that
+    time. Expiry is still checked on every use. ``seconds=0`` turns the cache off.
+    """
+
+    def __init__(self, seconds: float, max_entries: int = 10_000) -> None:
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, PersonalAccessToken, User]] = {}
+
+    def get(self, digest: str) -> tuple[PersonalAccessToken, User] | None:
+        entry = self._entries.get(digest)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1], entry[2]
+
+    def put(self, digest: str, token: PersonalAccessToken, user: User) -> None:
+        if self.seconds <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            now = time.monotonic()
+            self._entries = {d: e for d, e in self._entries.items() if e[0] >= now}
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+        self._entries[digest] = (time.monotonic() + self.seconds, token, user)
+
+
+async def authenticate(
+    db: Database, secret: str, token: str, now: datetime, cache: TokenCache | None = None
+) -> Actor | None:
     """The actor a token stands for; None when the token is unknown, expired or revoked."""
-    async with db.connect() as conn:
-        found = await token_with_user(conn, token_digest(token, secret))
+    digest = token_digest(token, secret)
+    found = None if cache is None else cache.get(digest)
+    if found is None:
+        async with db.connect() as conn:
+            found = await token_with_user(conn, digest)
+        if found is not None and cache is not None:
+            cache.put(digest, *found)
     if found is None:
         return None
     pat, user = found

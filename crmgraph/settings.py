@@ -20,6 +20,8 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     pool_size: int = 10
+    #: How long a valid token is trusted without asking the database (0: always ask).
+    token_cache_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -31,6 +33,7 @@ class Settings:
             graphiql=_flag(env.get("CRMGRAPH_GRAPHIQL", "1")),
             introspection=_flag(env.get("CRMGRAPH_INTROSPECTION", "1")),
             pool_size=int(env.get("CRMGRAPH_POOL_SIZE", "10")),
+            token_cache_seconds=float(env.get("CRMGRAPH_TOKEN_CACHE_SECONDS", "5")),
         )
 
     def with_database(self, url: str | None) -> Settings:

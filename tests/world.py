@@ -47,7 +47,8 @@ class World:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.clock = T0
-        self.app = create_app(Settings(secret=SECRET), db=db)
+        # No token cache: tests revoke tokens and expect the next request to see it.
+        self.app = create_app(Settings(secret=SECRET, token_cache_seconds=0), db=db)
 
     def now(self) -> datetime:
         self.clock += timedelta(seconds=1)
