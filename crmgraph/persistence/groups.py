@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Subquery
 
-from crmgraph.domain.groups import Group, Project
+from crmgraph.domain.groups import Group, Project, ancestor_paths
 from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence.queries import SortKey, fetch_page, like_pattern
 from crmgraph.persistence.tables import group_members, groups, project_members, projects
@@ -80,6 +80,16 @@ async def group_by_full_path(conn: AsyncConnection, full_path: str) -> Group | N
     stmt = select(*GROUP_COLUMNS).where(func.lower(groups.c.full_path) == full_path.lower())
     row = (await conn.execute(stmt)).first()
     return None if row is None else to_group(row)
+
+
+async def group_chain_by_path(conn: AsyncConnection, full_path: str) -> list[Group]:
+    """The group at ``full_path`` and its ancestors, the group first; empty when absent."""
+    paths = [path.lower() for path in ancestor_paths(full_path)]
+    stmt = select(*GROUP_COLUMNS).where(func.lower(groups.c.full_path).in_(paths))
+    found = {row.full_path.lower(): to_group(row) for row in (await conn.execute(stmt)).all()}
+    if paths[-1] not in found:
+        return []
+    return [found[path] for path in reversed(paths) if path in found]
 
 
 async def groups_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Group]:

@@ -8,10 +8,15 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, exists, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crmgraph.domain.contacts import Contact
+from crmgraph.domain.contacts import ContactWithOrganization
 from crmgraph.domain.groups import Group
 from crmgraph.domain.pagination import Page, PageArgs
-from crmgraph.persistence.contacts import CONTACT_COLUMNS, to_contact
+from crmgraph.persistence.contacts import (
+    CONTACT_COLUMNS,
+    JOINED_ORGANIZATION,
+    WITH_ORGANIZATION,
+    to_contact_with_organization,
+)
 from crmgraph.persistence.groups import GROUP_COLUMNS, is_self_or_descendant, to_group
 from crmgraph.persistence.queries import SortKey, fetch_pages
 from crmgraph.persistence.tables import contacts, groups, issue_contacts, issues, projects
@@ -78,13 +83,17 @@ async def unlink(conn: AsyncConnection, issue_id: int, contact_ids: Sequence[int
 
 async def issue_contacts_pages(
     conn: AsyncConnection, issue_ids: Sequence[int], page: PageArgs
-) -> dict[int, Page[Contact]]:
-    """Contacts of many issues in one query, in the order they were linked."""
-    stmt = select(*CONTACT_COLUMNS, issue_contacts.c.issue_id.label("issue_id")).join(
-        issue_contacts, issue_contacts.c.contact_id == contacts.c.id
+) -> dict[int, Page[ContactWithOrganization]]:
+    """Contacts of many issues, with their organizations, in one query, in link order."""
+    stmt = (
+        select(
+            *CONTACT_COLUMNS, *JOINED_ORGANIZATION, issue_contacts.c.issue_id.label("link_issue")
+        )
+        .select_from(WITH_ORGANIZATION)
+        .join(issue_contacts, issue_contacts.c.contact_id == contacts.c.id)
     )
     pages = await fetch_pages(conn, stmt, issue_contacts.c.issue_id, issue_ids, LINK_ORDER, page)
-    return {issue_id: p.map(to_contact) for issue_id, p in pages.items()}
+    return {issue_id: p.map(to_contact_with_organization) for issue_id, p in pages.items()}
 
 
 def linked_to_contact(contact_id: int) -> ColumnElement[bool]:

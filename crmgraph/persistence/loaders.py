@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crmgraph.domain.contacts import Contact, Organization
+from crmgraph.domain.contacts import ContactWithOrganization, Organization
 from crmgraph.domain.groups import Group, Project
 from crmgraph.domain.issues import Issue, Note
 from crmgraph.domain.pagination import Page, PageArgs
@@ -110,8 +110,10 @@ class Loaders:
         result: list[Group] = await self.group_chains.load(group_id)
         return result
 
-    async def issue_contacts_page(self, issue_id: int, page: PageArgs) -> Page[Contact]:
-        result: Page[Contact] = await self.issue_contacts.load((issue_id, page))
+    async def issue_contacts_page(
+        self, issue_id: int, page: PageArgs
+    ) -> Page[ContactWithOrganization]:
+        result: Page[ContactWithOrganization] = await self.issue_contacts.load((issue_id, page))
         return result
 
     def prime(self, loader: DataLoader[Any, Any], key: Any, value: Any) -> None:

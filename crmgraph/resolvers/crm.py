@@ -47,10 +47,9 @@ async def contacts(
     if crm is None:
         return Page.empty()
     async with ctx.db.connect() as conn:
-        found = await contacts_repo.contacts_page(
+        return await contacts_repo.contacts_page(
             conn, crm.id, ids=ids, search=search, state=state, sort=sort, page=page
         )
-    return await with_organizations(ctx, found)
 
 
 async def contact_state_counts(
@@ -90,18 +89,6 @@ async def organization_state_counts(
         return None
     async with ctx.db.connect() as conn:
         return await contacts_repo.organization_state_counts(conn, crm.id, search)
-
-
-async def with_organizations(
-    ctx: RequestContext, page: Page[Contact]
-) -> Page[ContactWithOrganization]:
-    """The page's contacts with their organizations, loaded in one query: the field is then
-    a plain value instead of one awaited resolver per contact."""
-    wanted = sorted({c.organization_id for c in page.items if c.organization_id is not None})
-    found: dict[int | None, Organization | None] = dict(
-        zip(wanted, await ctx.loaders.organizations.load_many(wanted), strict=True)
-    )
-    return page.map(lambda c: _attach(c, found.get(c.organization_id)))
 
 
 async def with_organization(ctx: RequestContext, contact: Contact) -> ContactWithOrganization:
@@ -146,7 +133,7 @@ async def issue_contacts(
 ) -> Page[ContactWithOrganization]:
     if await crm_group_for_issue(ctx, issue, Ability.READ_CRM_CONTACT) is None:
         return Page.empty()
-    return await with_organizations(ctx, await ctx.loaders.issue_contacts_page(issue.id, page))
+    return await ctx.loaders.issue_contacts_page(issue.id, page)
 
 
 def _numeric_id(value: str | None) -> int | None:

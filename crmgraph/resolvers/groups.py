@@ -18,11 +18,13 @@ from crmgraph.resolvers.crm import issue_crm_filter
 
 
 async def group_by_full_path(ctx: RequestContext, full_path: str) -> Group | None:
+    """The group, with its ancestor chain primed: CRM fields and parents need it next."""
     async with ctx.db.connect() as conn:
-        group = await groups_repo.group_by_full_path(conn, full_path)
-    if group is not None:
+        chain = await groups_repo.group_chain_by_path(conn, full_path)
+    for depth, group in enumerate(chain):
         ctx.loaders.prime(ctx.loaders.groups, group.id, group)
-    return group
+        ctx.loaders.prime(ctx.loaders.group_chains, group.id, chain[depth:])
+    return chain[0] if chain else None
 
 
 async def parent(ctx: RequestContext, group: Group) -> Group | None:
