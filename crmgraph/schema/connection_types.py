@@ -25,6 +25,18 @@ def connection_types(node_type: type, prefix: str, noun: str) -> tuple[type, typ
     @strawberry.type(name=f"{prefix}Connection", description=f"A page of {noun}.")
     class Connection:
         page: strawberry.Private[Page[Any]]
+        # A plain value rather than a resolver: lists of connections (an issue page with
+        # each issue's contacts) then cost no resolver call per connection for their nodes.
+        items: Optional[list[Optional[node_type]]] = strawberry.field(  # noqa: UP045
+            name="nodes", description="A list of nodes.", default=None
+        )
+
+        def __post_init__(self) -> None:
+            self.items = list(self.page.items)
+
+        def replace_page(self, page: Page[Any]) -> None:
+            self.page = page
+            self.items = list(page.items)
 
         @strawberry.field(description="A list of edges.")
         def edges(self) -> Optional[list[Optional[Edge]]]:  # noqa: UP045
@@ -32,10 +44,6 @@ def connection_types(node_type: type, prefix: str, noun: str) -> tuple[type, typ
                 Edge(cursor=cursor, node=item)
                 for item, cursor in zip(self.page.items, self.page.cursors, strict=True)
             ]
-
-        @strawberry.field(description="A list of nodes.")
-        def nodes(self) -> Optional[list[Optional[node_type]]]:  # noqa: UP045
-            return list(self.page.items)
 
         @strawberry.field(description="Information to aid in pagination.")
         def page_info(self) -> PageInfo:

@@ -104,8 +104,8 @@ class ConnectionGuardExtension(GuardExtension):
             for item, cursor, ok in zip(page.items, page.cursors, seen, strict=True)
             if ok
         ]
-        result.page = replace(
-            page, items=[item for item, _ in kept], cursors=[cursor for _, cursor in kept]
+        result.replace_page(
+            replace(page, items=[item for item, _ in kept], cursors=[cursor for _, cursor in kept])
         )
         return result
 
