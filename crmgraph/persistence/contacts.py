@@ -91,6 +91,7 @@ def _state_values(values: dict[str, Any]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ sort orders
 
+
 def _desc(sort: str) -> bool:
     return sort.endswith("_DESC")
 
