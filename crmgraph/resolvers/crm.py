@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crmgraph.authz.abilities import Ability, allowed
 from crmgraph.authz.policy import can_read_issue
@@ -24,6 +28,8 @@ from crmgraph.persistence import issue_contacts as links_repo
 from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence.issues import IssueFilter
 
+T = TypeVar("T")
+
 
 async def readable_crm_group(ctx: RequestContext, group: Group, ability: Ability) -> Group | None:
     """The CRM group of ``group`` if the actor has ``ability`` there, else None."""
@@ -33,62 +39,73 @@ async def readable_crm_group(ctx: RequestContext, group: Group, ability: Ability
     return crm
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    """The arguments every CRM list takes (GitLab's names, already converted)."""
+
+    ids: Sequence[int] | None
+    search: str | None
+    state: StateFilter | None
+    sort: str
+    page: PageArgs
+
+
 async def contacts(
-    ctx: RequestContext,
-    group: Group,
-    *,
-    ids: Sequence[int] | None,
-    search: str | None,
-    state: StateFilter | None,
-    sort: str,
-    page: PageArgs,
+    ctx: RequestContext, group: Group, query: ListQuery
 ) -> Page[ContactWithOrganization]:
-    crm = await readable_crm_group(ctx, group, Ability.READ_CRM_CONTACT)
-    if crm is None:
-        return Page.empty()
-    async with ctx.db.connect() as conn:
-        return await contacts_repo.contacts_page(
-            conn, crm.id, ids=ids, search=search, state=state, sort=sort, page=page
-        )
+    return await _listed(ctx, group, Ability.READ_CRM_CONTACT, contacts_repo.contacts_page, query)
+
+
+async def organizations(ctx: RequestContext, group: Group, query: ListQuery) -> Page[Organization]:
+    fetch = contacts_repo.organizations_page
+    return await _listed(ctx, group, Ability.READ_CRM_ORGANIZATION, fetch, query)
 
 
 async def contact_state_counts(
     ctx: RequestContext, group: Group, search: str | None
 ) -> dict[str, int] | None:
-    crm = await readable_crm_group(ctx, group, Ability.READ_CRM_CONTACT)
-    if crm is None:
-        return None
-    async with ctx.db.connect() as conn:
-        return await contacts_repo.contact_state_counts(conn, crm.id, search)
-
-
-async def organizations(
-    ctx: RequestContext,
-    group: Group,
-    *,
-    ids: Sequence[int] | None,
-    search: str | None,
-    state: StateFilter | None,
-    sort: str,
-    page: PageArgs,
-) -> Page[Organization]:
-    crm = await readable_crm_group(ctx, group, Ability.READ_CRM_ORGANIZATION)
-    if crm is None:
-        return Page.empty()
-    async with ctx.db.connect() as conn:
-        return await contacts_repo.organizations_page(
-            conn, crm.id, ids=ids, search=search, state=state, sort=sort, page=page
-        )
+    fetch = contacts_repo.contact_state_counts
+    return await _counted(ctx, group, Ability.READ_CRM_CONTACT, fetch, search)
 
 
 async def organization_state_counts(
     ctx: RequestContext, group: Group, search: str | None
 ) -> dict[str, int] | None:
-    crm = await readable_crm_group(ctx, group, Ability.READ_CRM_ORGANIZATION)
+    fetch = contacts_repo.organization_state_counts
+    return await _counted(ctx, group, Ability.READ_CRM_ORGANIZATION, fetch, search)
+
+
+async def _listed(
+    ctx: RequestContext,
+    group: Group,
+    ability: Ability,
+    fetch: Callable[..., Awaitable[Page[T]]],
+    query: ListQuery,
+) -> Page[T]:
+    """A list of the group's CRM group; empty, without an error, for those who may not read."""
+    crm = await readable_crm_group(ctx, group, ability)
+    if crm is None:
+        return Page.empty()
+    async with ctx.db.connect() as conn:
+        return await fetch(
+            conn, crm.id, ids=query.ids, search=query.search, state=query.state,
+            sort=query.sort, page=query.page,
+        )  # fmt: skip
+
+
+async def _counted(
+    ctx: RequestContext,
+    group: Group,
+    ability: Ability,
+    fetch: Callable[[AsyncConnection, int, str | None], Awaitable[dict[str, int]]],
+    search: str | None,
+) -> dict[str, int] | None:
+    """State counts of the CRM group; null for those who may not read (GitLab's habit)."""
+    crm = await readable_crm_group(ctx, group, ability)
     if crm is None:
         return None
     async with ctx.db.connect() as conn:
-        return await contacts_repo.organization_state_counts(conn, crm.id, search)
+        return await fetch(conn, crm.id, search)
 
 
 async def with_organization(ctx: RequestContext, contact: Contact) -> ContactWithOrganization:

@@ -110,15 +110,14 @@ class Group:
         after: After = None,
         before: Before = None,
     ) -> ContactConnection | None:
-        page = await crm_reads.contacts(
-            info.context,
-            root,
+        query = crm_reads.ListQuery(
             ids=ids,
             search=search,
             state=crm_state(state),
             sort=(sort or ContactSort.LAST_NAME_ASC).value,
             page=page_args(first, last, after, before),
         )
+        page = await crm_reads.contacts(info.context, root, query)
         return ContactConnection(page=page)
 
     @strawberry.field(description="Number of contacts in each state, for the same search.")
@@ -159,15 +158,14 @@ class Group:
         after: After = None,
         before: Before = None,
     ) -> OrganizationConnection | None:
-        page = await crm_reads.organizations(
-            info.context,
-            root,
+        query = crm_reads.ListQuery(
             ids=ids,
             search=search,
             state=crm_state(state),
             sort=(sort or OrganizationSort.NAME_ASC).value,
             page=page_args(first, last, after, before),
         )
+        page = await crm_reads.organizations(info.context, root, query)
         return OrganizationConnection(page=page)
 
     @strawberry.field(description="Number of organizations in each state, for the same search.")
