@@ -20,6 +20,7 @@ from crmgraph.persistence import contacts as contacts_repo
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issue_contacts as links_repo
 from crmgraph.persistence import issues as issues_repo
+from crmgraph.persistence import members as members_repo
 from crmgraph.persistence import users as users_repo
 from crmgraph.persistence.tables import personal_access_tokens, users
 from crmgraph.persistence.unit_of_work import Database
@@ -120,7 +121,7 @@ async def load_demo_world(db: Database, now: datetime | None = None) -> None:
             )
         for username, level in DEMO_USERS.items():
             if level is not None:
-                await groups_repo.set_group_member(
+                await members_repo.set_group_member(
                     conn,
                     group_id=groups["acme"].id,
                     user_id=people[username].id,

@@ -20,6 +20,7 @@ from crmgraph.persistence import contacts as contacts_repo
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issue_contacts as links_repo
 from crmgraph.persistence import issues as issues_repo
+from crmgraph.persistence import members as members_repo
 from crmgraph.persistence import users as users_repo
 from crmgraph.persistence.unit_of_work import Database
 from crmgraph.settings import Settings
@@ -98,11 +99,11 @@ class World:
     async def member(self, where: Group | Project, user: User, level: AccessLevel) -> None:
         async with self.db.transaction() as conn:
             if isinstance(where, Group):
-                await groups_repo.set_group_member(
+                await members_repo.set_group_member(
                     conn, group_id=where.id, user_id=user.id, level=level, now=self.now()
                 )
             else:
-                await groups_repo.set_project_member(
+                await members_repo.set_project_member(
                     conn, project_id=where.id, user_id=user.id, level=level, now=self.now()
                 )
 

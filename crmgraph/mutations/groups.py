@@ -13,6 +13,7 @@ from crmgraph.mutations.lookups import group_with
 from crmgraph.mutations.outcome import Outcome
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issue_contacts as links_repo
+from crmgraph.persistence import members as members_repo
 
 PATH_TAKEN = "Path has already been taken"
 
@@ -45,7 +46,7 @@ async def create_group(
         except groups_repo.PathTaken:
             return Outcome.failed([PATH_TAKEN])
         if parent is None:
-            await groups_repo.set_group_member(
+            await members_repo.set_group_member(
                 conn,
                 group_id=group.id,
                 user_id=ctx.actor.user_id,

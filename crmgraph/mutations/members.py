@@ -8,7 +8,7 @@ from crmgraph.context import RequestContext
 from crmgraph.domain.roles import AccessLevel
 from crmgraph.mutations.lookups import group_with, project_with, user_named
 from crmgraph.mutations.outcome import Outcome
-from crmgraph.persistence import groups as groups_repo
+from crmgraph.persistence import members as members_repo
 
 LAST_OWNER = "A root group must keep at least one Owner"
 
@@ -32,17 +32,17 @@ async def set_group_member(
     if not can_assign_level(own, level):
         return Outcome.failed([_above_own_level(level)])
     async with ctx.db.transaction() as conn:
-        current = await groups_repo.direct_group_level(conn, group_id=group.id, user_id=user.id)
+        current = await members_repo.direct_group_level(conn, group_id=group.id, user_id=user.id)
         if current is not None and current > own:
             return Outcome.failed(["You cannot change the role of a member above your own level"])
         if (
             group.is_root
             and current == AccessLevel.OWNER
             and level < AccessLevel.OWNER
-            and await groups_repo.count_owners(conn, group.id) == 1
+            and await members_repo.count_owners(conn, group.id) == 1
         ):
             return Outcome.failed([LAST_OWNER])
-        await groups_repo.set_group_member(
+        await members_repo.set_group_member(
             conn, group_id=group.id, user_id=user.id, level=level, now=ctx.now()
         )
     ctx.forget_levels()
@@ -58,7 +58,7 @@ async def remove_group_member(
     if user is None:
         return Outcome.failed([_user_not_found(username)])
     async with ctx.db.transaction() as conn:
-        current = await groups_repo.direct_group_level(conn, group_id=group.id, user_id=user.id)
+        current = await members_repo.direct_group_level(conn, group_id=group.id, user_id=user.id)
         if current is None:
             return Outcome.failed([f"{user.username} is not a direct member of {group.full_path}"])
         if current > own:
@@ -66,10 +66,10 @@ async def remove_group_member(
         if (
             group.is_root
             and current == AccessLevel.OWNER
-            and await groups_repo.count_owners(conn, group.id) == 1
+            and await members_repo.count_owners(conn, group.id) == 1
         ):
             return Outcome.failed([LAST_OWNER])
-        await groups_repo.remove_group_member(conn, group_id=group.id, user_id=user.id)
+        await members_repo.remove_group_member(conn, group_id=group.id, user_id=user.id)
     ctx.forget_levels()
     return Outcome(None)
 
@@ -85,7 +85,7 @@ async def set_project_member(
     if not can_assign_level(own, level):
         return Outcome.failed([_above_own_level(level)])
     async with ctx.db.transaction() as conn:
-        await groups_repo.set_project_member(
+        await members_repo.set_project_member(
             conn, project_id=project.id, user_id=user.id, level=level, now=ctx.now()
         )
     ctx.forget_levels()

@@ -63,6 +63,7 @@ from crmgraph.mutations.moves import crm_group_ids, forget_moved
 from crmgraph.mutations.outcome import Outcome
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issue_contacts as links_repo
+from crmgraph.persistence import members as members_repo
 from crmgraph.persistence import moves as moves_repo
 
 CRM_REFUSED = (
@@ -196,9 +197,9 @@ async def _transfer(
 async def _ensure_owner(
     ctx: RequestContext, conn: AsyncConnection, group_id: int, now: datetime
 ) -> None:
-    if await groups_repo.count_owners(conn, group_id) == 0:
+    if await members_repo.count_owners(conn, group_id) == 0:
         assert ctx.actor.user_id is not None
-        await groups_repo.set_group_member(
+        await members_repo.set_group_member(
             conn, group_id=group_id, user_id=ctx.actor.user_id, level=AccessLevel.OWNER, now=now
         )
 
@@ -249,7 +250,7 @@ async def _require_crm_admin(
 ) -> None:
     """admin_crm rights in the new CRM group, from memberships as they stand after the move."""
     assert ctx.actor.user_id is not None
-    levels = await groups_repo.group_levels(conn, ctx.actor.user_id, [crm_id])
+    levels = await members_repo.group_levels(conn, ctx.actor.user_id, [crm_id])
     level = admin_aware(ctx.actor, levels[crm_id])
     crm = (await groups_repo.groups_by_ids(conn, [crm_id]))[crm_id]
     needed = [Ability.ADMIN_CRM_CONTACT] if contacts else []

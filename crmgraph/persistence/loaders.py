@@ -17,6 +17,7 @@ from crmgraph.persistence import contacts as contacts_repo
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issue_contacts as links_repo
 from crmgraph.persistence import issues as issues_repo
+from crmgraph.persistence import members as members_repo
 from crmgraph.persistence import users as users_repo
 from crmgraph.persistence.unit_of_work import Database
 
@@ -73,12 +74,12 @@ class Loaders:
     async def _group_levels(self, conn: AsyncConnection, ids: Sequence[int]) -> dict[int, int]:
         if self.user_id is None:
             return {gid: 0 for gid in ids}
-        return await groups_repo.group_levels(conn, self.user_id, ids)
+        return await members_repo.group_levels(conn, self.user_id, ids)
 
     async def _project_levels(self, conn: AsyncConnection, ids: Sequence[int]) -> dict[int, int]:
         if self.user_id is None:
             return {pid: 0 for pid in ids}
-        return await groups_repo.project_levels(conn, self.user_id, ids)
+        return await members_repo.project_levels(conn, self.user_id, ids)
 
     # Typed front doors, so callers do not handle ``Any``.
 

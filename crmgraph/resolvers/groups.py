@@ -13,6 +13,7 @@ from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.domain.roles import AccessLevel
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issues as issues_repo
+from crmgraph.persistence import members as members_repo
 from crmgraph.persistence.issues import IssueFilter
 from crmgraph.resolvers.crm import issue_crm_filter
 
@@ -64,7 +65,7 @@ async def issues(
             state=state,
             search=search,
             confidential_visible_to=ctx.actor.user_id,
-            confidential_projects=groups_repo.projects_with_level_at_least(
+            confidential_projects=members_repo.projects_with_level_at_least(
                 ctx.actor.user_id, AccessLevel.REPORTER
             ),
         )

@@ -13,6 +13,7 @@ from crmgraph.domain.roles import AccessLevel
 from crmgraph.domain.users import User
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issues as issues_repo
+from crmgraph.persistence import members as members_repo
 from crmgraph.persistence import users as users_repo
 from tests.world import World
 
@@ -102,11 +103,11 @@ async def tree(world: World) -> Tree:
         for path, name, level in MEMBERSHIPS:
             where, user_id = places[path], users[name].id
             if isinstance(where, Group):
-                await groups_repo.set_group_member(
+                await members_repo.set_group_member(
                     conn, group_id=where.id, user_id=user_id, level=level, now=now
                 )
             else:
-                await groups_repo.set_project_member(
+                await members_repo.set_project_member(
                     conn, project_id=where.id, user_id=user_id, level=level, now=now
                 )
         issues = {
