@@ -99,6 +99,26 @@ async def project_by_full_path(conn: AsyncConnection, full_path: str) -> Project
     return None if row is None else to_project(row)
 
 
+async def project_with_chain(
+    conn: AsyncConnection, full_path: str
+) -> tuple[Project, list[Group]] | None:
+    """The project at ``full_path`` and its group's chain (the group first), in one query."""
+    group_paths = [path.lower() for path in ancestor_paths(full_path)[:-1]]
+    stmt = (
+        select(*PROJECT_COLUMNS, *(c.label(f"g_{c.name}") for c in GROUP_COLUMNS))
+        .join(groups, func.lower(groups.c.full_path).in_(group_paths))
+        .where(func.lower(projects.c.full_path) == full_path.lower())
+    )
+    rows = (await conn.execute(stmt)).all()
+    if not rows:
+        return None
+    width = len(PROJECT_COLUMNS)
+    # GROUP_COLUMNS are Group's fields in order.
+    chain = [Group(*row[width : width + len(GROUP_COLUMNS)]) for row in rows]
+    chain.sort(key=lambda group: group.full_path.count("/"), reverse=True)
+    return to_project(rows[0]), chain
+
+
 async def projects_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Project]:
     rows = (await conn.execute(select(*PROJECT_COLUMNS).where(projects.c.id.in_(ids)))).all()
     return {row.id: to_project(row) for row in rows}

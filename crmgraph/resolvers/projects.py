@@ -16,10 +16,16 @@ from crmgraph.resolvers.crm import issue_crm_filter
 
 
 async def project_by_full_path(ctx: RequestContext, full_path: str) -> Project | None:
+    """The project, with its group chain primed: CRM fields and ``group`` need it next."""
     async with ctx.db.connect() as conn:
-        project = await groups_repo.project_by_full_path(conn, full_path)
-    if project is not None:
-        ctx.loaders.prime(ctx.loaders.projects, project.id, project)
+        found = await groups_repo.project_with_chain(conn, full_path)
+    if found is None:
+        return None
+    project, chain = found
+    ctx.loaders.prime(ctx.loaders.projects, project.id, project)
+    for depth, group in enumerate(chain):
+        ctx.loaders.prime(ctx.loaders.groups, group.id, group)
+        ctx.loaders.prime(ctx.loaders.group_chains, group.id, chain[depth:])
     return project
 
 
