@@ -73,4 +73,6 @@ async def test_listing_100_issues_with_contacts_and_organizations_uses_constant_
     linked = sum(min(1 + n % 3, 100 - n) for n in range(100))  # as the fixture links them
     assert sum(len(n["customerRelationsContacts"]["nodes"]) for n in nodes) == linked
     assert ten == hundred
-    assert hundred <= 7  # token, project with its chain, two access levels, issues, authors, contacts
+    assert (
+        hundred <= 7
+    )  # token, project with its chain, two access levels, issues, authors, contacts
