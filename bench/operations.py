@@ -42,7 +42,7 @@ def build(facts: dict[str, Any]) -> list[Operation]:
             "contact search by a word over the CRM group",
             [_q("query($s: String) { group(fullPath: \"bench\") { contacts(search: $s, first: 20) "
                 "{ nodes { id firstName lastName email } } } }", {"s": word})
-             for word in ("okafor", "renewal", "tanaka", "billing")],
+             for word in facts["search_words"]],
         ),
         Operation(
             "Q4",

@@ -81,6 +81,13 @@ LAST = [
     "Sato",
     "Torres",
 ]
+# Surnames made of two parts: 875 of them, so that a surname matches about 0.1 % of the
+# contacts, as in a real address book (25 surnames would make every one match 4 %).
+SURNAMES = [
+    f"{head}{tail}"
+    for head in LAST
+    for tail in ("berg", "ford", "stein", "ley", "man", "son", "ton", "well", "wood", "ani")
+] + [f"{head}-{other}" for head in LAST for other in LAST]
 WORDS = [
     "renewal",
     "invoice",
@@ -238,7 +245,7 @@ def _contacts(
     ids: range, orgs: range, group_id: int, now: datetime, rng: random.Random
 ) -> Iterator[dict[str, Any]]:
     for n, cid in enumerate(ids):
-        first, last = rng.choice(FIRST), rng.choice(LAST)
+        first, last = rng.choice(FIRST), rng.choice(SURNAMES)
         yield {
             "id": cid, "group_id": group_id,
             "organization_id": orgs[rng.randrange(len(orgs))] if orgs and n % 5 else None,

@@ -210,7 +210,7 @@ async def contacts_page(
     page: PageArgs,
 ) -> Page[ContactWithOrganization]:
     stmt = with_organizations(_contacts_query(group_id, ids, search, state))
-    found = await fetch_page(conn, stmt, contact_order(sort), page)
+    found = await fetch_page(conn, stmt, contact_order(sort), page, filter_first=bool(search))
     return found.map(to_contact_with_organization)
 
 
@@ -225,7 +225,8 @@ async def organizations_page(
     page: PageArgs,
 ) -> Page[Organization]:
     stmt = _organizations_query(group_id, ids, search, state)
-    return (await fetch_page(conn, stmt, organization_order(sort), page)).map(to_organization)
+    found = await fetch_page(conn, stmt, organization_order(sort), page, filter_first=bool(search))
+    return found.map(to_organization)
 
 
 async def _state_counts(conn: AsyncConnection, table: Any, stmt: Select[Any]) -> dict[str, int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, overload
@@ -191,12 +191,28 @@ def _page(rows: list[Row[Any]], keys: Sequence[SortKey], page: PageArgs) -> Page
 
 
 async def fetch_page(
-    conn: AsyncConnection, stmt: Select[Any], keys: Sequence[SortKey], page: PageArgs
+    conn: AsyncConnection,
+    stmt: Select[Any],
+    keys: Sequence[SortKey],
+    page: PageArgs,
+    *,
+    filter_first: bool = False,
 ) -> Page[Row[Any]]:
-    """One page of ``stmt`` in the order of ``keys`` (the last key must be unique)."""
+    """One page of ``stmt`` in the order of ``keys`` (the last key must be unique).
+
+    ``filter_first`` makes the database find all matching rows before it sorts them. For
+    searches this is the plan to use: walking the sort index and testing each row takes
+    as long as the distance to the first matches, which for a word matching late in the
+    order is most of the table.
+    """
     if page.limit == 0:
         return Page.empty()
     query = _filtered(_keyed(stmt, keys), keys, page)
+    if filter_first:
+        # OFFSET 0 keeps PostgreSQL from merging the subquery back into the outer query.
+        matched = query.offset(0).subquery("matched")
+        keys = [replace(key, column=matched.c[f"_k_{key.label}"]) for key in keys]
+        query = select(matched)
     query = query.order_by(*_order_by(keys, reverse=page.backward)).limit(page.limit + 1)
     rows = list((await conn.execute(query)).all())
     return _page(rows, keys, page)

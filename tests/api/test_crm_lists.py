@@ -303,3 +303,21 @@ async def test_organization_fields_and_paging(crm: Crm) -> None:
     )
     nodes = rest.data["group"]["organizations"]["nodes"]
     assert [(n["name"], n["defaultRate"], n["active"]) for n in nodes] == [("Initech", 120.5, True)]
+
+
+@pytest.mark.parametrize("sort", ["LAST_NAME_ASC", "EMAIL_DESC", "ORGANIZATION_ASC"])
+async def test_searches_page_in_the_same_order_as_one_long_page(crm: Crm, sort: str) -> None:
+    # Searches filter before sorting (persistence.queries.fetch_page); paging must agree.
+    everything = await crm.names(sort=sort, searchTerm="e", firstPageSize=100)
+    paged: list[str] = []
+    cursor = ""
+    while True:
+        page = await crm.contacts_query(
+            sort=sort, searchTerm="e", firstPageSize=2, nextPageCursor=cursor
+        )
+        paged += [n["firstName"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        cursor = page["pageInfo"]["endCursor"]
+    assert paged == everything
+    assert len(everything) == 5
