@@ -6,7 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -142,15 +152,22 @@ def organization_order(sort: str) -> tuple[SortKey, ...]:
 # ------------------------------------------------------------------ filters
 
 
+def searchable_text(columns: Sequence[ColumnElement[Any]]) -> ColumnElement[str]:
+    """The columns lower-cased and joined by spaces: the expression the trigram index of
+    migration 0003 is built on, spelled with inline literals so that PostgreSQL sees the
+    same expression. A word holds no space, so it matches this text exactly when it
+    matches one of the columns."""
+    empty, space = literal_column("''"), literal_column("' '")
+    joined = func.coalesce(columns[0], empty)
+    for column in columns[1:]:
+        joined = joined.op("||")(space).op("||")(func.coalesce(column, empty))
+    return func.lower(joined)
+
+
 def _words_match(search: str | None, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
     """Every whitespace-separated word must match some column, ignoring case."""
-    conditions = []
-    for word in (search or "").lower().split():
-        pattern = like_pattern(word)
-        conditions.append(
-            or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
-        )
-    return conditions
+    text = searchable_text(columns)
+    return [text.like(like_pattern(word), escape="\\") for word in (search or "").lower().split()]
 
 
 def _state_condition(table: Any, state: StateFilter | None) -> list[Any]:
