@@ -157,8 +157,9 @@ def searchable_text(columns: Sequence[ColumnElement[Any]]) -> ColumnElement[str]
     migration 0003 is built on, spelled with inline literals so that PostgreSQL sees the
     same expression. A word holds no space, so it matches this text exactly when it
     matches one of the columns."""
-    empty, space = literal_column("''"), literal_column("' '")
-    joined = func.coalesce(columns[0], empty)
+    empty: ColumnElement[str] = literal_column("''")
+    space: ColumnElement[str] = literal_column("' '")
+    joined: ColumnElement[Any] = func.coalesce(columns[0], empty)
     for column in columns[1:]:
         joined = joined.op("||")(space).op("||")(func.coalesce(column, empty))
     return func.lower(joined)
