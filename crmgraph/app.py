@@ -3,120 +3,160 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator
 from functools import cache
-from typing import Any
 
 import strawberry
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
-from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
-from strawberry.asgi import GraphQL
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crmgraph.authz.actor import Actor
-from crmgraph.context import RequestContext, TokenCache, authenticate, utc_now
+from crmgraph.context import RequestContext, TokenCache
 from crmgraph.events import EventBus
-from crmgraph.graphiql import graphiql_page, static_routes
+from crmgraph.graphiql import static_routes
+from crmgraph.observability import (
+    REQUEST_ID_HEADER,
+    bind_request_id,
+    configure_logging,
+    install_redaction,
+    new_request_id,
+    sane_request_id,
+    unbind_request_id,
+)
+from crmgraph.persistence.engine import parse_database_url
 from crmgraph.persistence.unit_of_work import Database, DatabaseUnavailable
+from crmgraph.ratelimit import FailedAttempts
 from crmgraph.resolvers import crm as crm_reads
-from crmgraph.schema.root import build_schema
+from crmgraph.schema.root import (
+    INTERNAL_ERROR,
+    TIMED_OUT_CODE,
+    UNAVAILABLE_CODE,
+    UNAVAILABLE_ERROR,
+    build_schema,
+)
 from crmgraph.settings import Settings
+from crmgraph.web import GraphQLEndpoint, Refusal, request_actor
 
-INVALID_TOKEN = {"errors": [{"message": "Invalid token"}]}
-MUTATION_OVER_GET = {"errors": [{"message": "Mutations are forbidden in GET requests"}]}
-UNAVAILABLE = {"errors": [{"message": "Service unavailable: the database cannot be reached"}]}
+#: SQLSTATE query_canceled: statement_timeout (or a cancel request) stopped a statement.
+QUERY_CANCELED = "57014"
+logger = logging.getLogger("crmgraph.app")
+access_logger = logging.getLogger("crmgraph.access")
+
+
+def classify(exc: BaseException) -> str | None:
+    """What a failure means for the client: the database is away, or a statement ran out
+    of time (both 503); None for a bug."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DatabaseUnavailable | ConnectionError):
+            return UNAVAILABLE_CODE
+        if isinstance(current, DBAPIError):
+            if current.connection_invalidated:
+                return UNAVAILABLE_CODE
+            if getattr(current.orig, "sqlstate", None) == QUERY_CANCELED:
+                return TIMED_OUT_CODE
+        current = current.__cause__ or current.__context__
+    return None
 
 
 @cache
+def schema_for(settings: Settings) -> strawberry.Schema:
+    """One schema per distinct settings (the limits live in its extensions)."""
+    return build_schema(settings, classify=classify)
+
+
 def schema() -> strawberry.Schema:
-    return build_schema()
+    """The schema with the default settings."""
+    return schema_for(Settings())
 
 
-def bearer_token(request: HTTPConnection) -> str | None:
-    """The token of ``Authorization: Bearer`` or GitLab's ``PRIVATE-TOKEN`` header.
-
-    A present but malformed header yields what it holds, so that it fails as a bad token
-    (401) instead of silently making the caller anonymous.
-    """
-    header = request.headers.get("authorization")
-    if header is not None:
-        scheme, _, value = header.strip().partition(" ")
-        return value.strip() if scheme.lower() == "bearer" else header.strip()
-    private = request.headers.get("private-token")
-    return None if private is None else private.strip()
-
-
-class GraphQLView(GraphQL[RequestContext, None]):
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(
-            schema(),
-            graphql_ide="graphiql" if settings.graphiql else None,
-            allow_queries_via_get=True,
-        )
-
-    async def get_context(self, request: Any, response: Any) -> RequestContext:
-        state = request.scope["state"]
-        return RequestContext.build(state["db"], state["actor"], request, state["events"])
-
-    async def render_graphql_ide(self, request: Any) -> HTMLResponse:
-        return HTMLResponse(graphiql_page(request.url.path))
+def database_url(settings: Settings) -> str:
+    """On PostgreSQL: a short connect timeout, so that an outage answers 503 quickly, and a
+    statement timeout just past the request's as a backstop for work left running."""
+    url = parse_database_url(settings.database_url)
+    if not url.drivername.startswith("postgresql"):
+        return settings.database_url
+    query = dict(url.query)
+    query.setdefault("connect_timeout", str(settings.database_connect_timeout_seconds))
+    if settings.request_timeout_seconds > 0 and "options" not in query:
+        milliseconds = int((settings.request_timeout_seconds + 1) * 1000)
+        query["options"] = f"-c statement_timeout={milliseconds}"
+    return url.set(query=query).render_as_string(hide_password=False)
 
 
-def is_mutation_over_get(request: Request) -> bool:
-    """GET may only carry queries (GraphQL over HTTP): a mutation there is answered 405."""
-    if request.method != "GET" or "query" not in request.query_params:
-        return False
-    try:
-        document = parse(request.query_params["query"])
-    except GraphQLError:
-        return False
-    operation = get_operation_ast(document, request.query_params.get("operationName"))
-    return operation is not None and operation.operation is OperationType.MUTATION
+class RequestScope:
+    """Per request: an id, in the response header and in every log record; one access log
+    line; and an answer for anything that escaped the routes (503 or a masked 500)."""
 
-
-class AuthenticatedGraphQL:
-    """Resolves the token before GraphQL runs: a bad token is an HTTP 401, not a query error."""
-
-    def __init__(self, settings: Settings, view: GraphQLView) -> None:
-        self.settings = settings
-        self.view = view
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = HTTPConnection(scope, receive)
-        if scope["type"] == "http" and is_mutation_over_get(Request(scope, receive)):
-            response = JSONResponse(MUTATION_OVER_GET, status_code=405, headers={"Allow": "POST"})
-            await response(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
             return
-        actor = await request_actor(request)
-        if isinstance(actor, Response):
-            await actor(scope, receive, send)
-            return
-        state = request.app.state
-        scope.setdefault("state", {}).update(db=state.db, actor=actor, events=state.events)
-        await self.view(scope, receive, send)
+        request_id = sane_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER)) or (
+            new_request_id()
+        )
+        token = bind_request_id(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
 
+        async def send_with_id(message: Message) -> None:
+            nonlocal response_started, status
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
 
-async def request_actor(request: HTTPConnection) -> Actor | Response:
-    """The caller of a plain HTTP route, or the error response to send."""
-    token = bearer_token(request)
-    if token is None:
-        return Actor.anonymous()
-    try:
-        state = request.app.state
-        found = await authenticate(state.db, state.secret, token, utc_now(), state.tokens)
-    except DatabaseUnavailable:
-        return JSONResponse(UNAVAILABLE, status_code=503)
-    return JSONResponse(INVALID_TOKEN, status_code=401) if found is None else found
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if response_started:
+                raise
+            await self.failure(exc, request_id)(scope, receive, send_with_id)
+        finally:
+            access_logger.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            unbind_request_id(token)
+
+    @staticmethod
+    def failure(exc: Exception, request_id: str) -> Response:
+        kind = classify(exc)
+        if kind == UNAVAILABLE_CODE:
+            logger.warning("Database unavailable: %s", exc)
+            return JSONResponse({"errors": [{"message": UNAVAILABLE_ERROR}]}, status_code=503)
+        logger.error("Unhandled exception: %s", exc, exc_info=exc)
+        error = {"message": INTERNAL_ERROR, "extensions": {"requestId": request_id}}
+        return JSONResponse({"errors": [error]}, status_code=500)
 
 
 async def autocomplete_contacts(request: Request) -> Response:
     """GitLab's REST autocomplete source for ``[contact:``, kept for its editors."""
-    actor = await request_actor(request)
-    if isinstance(actor, Response):
-        return actor
+    try:
+        actor = await request_actor(request)
+    except Refusal as refusal:
+        return refusal.response()
     if request.query_params.get("type", "Issue") != "Issue":
         return JSONResponse({"message": "type must be Issue"}, status_code=400)
     ctx = RequestContext.build(request.app.state.db, actor, request, request.app.state.events)
@@ -141,14 +181,15 @@ async def readiness(request: Request) -> Response:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
     """The service; pass ``db`` to share an engine (tests), else one is made from settings."""
     settings = settings or Settings.from_env()
-    endpoint = AuthenticatedGraphQL(settings, GraphQLView(settings))
+    install_redaction()
+    endpoint = GraphQLEndpoint(settings, lambda: schema_for(settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if db is not None:
             yield
             return
-        app.state.db = Database.from_url(settings.database_url, pool_size=settings.pool_size)
+        app.state.db = Database.from_url(database_url(settings), pool_size=settings.pool_size)
         try:
             yield
         finally:
@@ -163,9 +204,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         *static_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestScope)
+    app.state.settings = settings
     app.state.secret = settings.token_secret()
     app.state.events = EventBus()
     app.state.tokens = TokenCache(settings.token_cache_seconds)
+    app.state.failed_attempts = FailedAttempts(
+        settings.auth_failure_limit, settings.auth_failure_window_seconds
+    )
     if db is not None:
         app.state.db = db
     return app
@@ -173,4 +219,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
 def app_from_env() -> Starlette:
     """Factory for ``uvicorn --factory``."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,475 @@
+"""GraphQL over HTTP: who is asking, content negotiation, status codes, batches, time limit.
+
+Follows the GraphQL-over-HTTP spec (and passes the ``graphql-http`` audit, see
+``tests/http_audit``): ``application/graphql-response+json`` when the client accepts it,
+``application/json`` otherwise (and for ``*/*`` or no ``Accept``); 406 when it accepts
+neither. A document that cannot be parsed or validated, or variables that do not fit,
+answer 400 under ``application/graphql-response+json`` and 200 under
+``application/json`` (the legacy rule the spec keeps for it, and what GitLab's clients
+expect); under the former the response has no ``data``, under the latter ``"data": null``
+as before. The limits and their status codes are
+listed in ``docs/security.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import weakref
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import (
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+    parse,
+)
+from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType as StrawberryOperationType
+
+from crmgraph.authz.actor import Actor
+from crmgraph.context import RequestContext, authenticate, utc_now
+from crmgraph.graphiql import graphiql_page
+from crmgraph.persistence.unit_of_work import DatabaseUnavailable
+from crmgraph.schema.root import (
+    TIMED_OUT_CODE,
+    TIMED_OUT_ERROR,
+    UNAVAILABLE_CODE,
+    UNAVAILABLE_ERROR,
+)
+from crmgraph.settings import Settings
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+INVALID_TOKEN = "Invalid token"
+TOO_MANY_FAILURES = "Too many failed attempts"
+MUTATION_OVER_GET = "Mutations are forbidden in GET requests"
+QUERY_TOO_LARGE = "Query too large"
+NO_QUERY = "No GraphQL query found in the request"
+logger = logging.getLogger("crmgraph.web")
+
+
+class Refusal(Exception):
+    """A request answered with an HTTP error and one message, before or instead of GraphQL."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+    def response(self, media_type: str = JSON) -> Response:
+        body = {"errors": [{"message": self.message}]}
+        return json_response(body, self.status, media_type, self.headers)
+
+
+class Unavailable(Refusal):
+    """The database could not be reached (503)."""
+
+    def __init__(self) -> None:
+        super().__init__(503, UNAVAILABLE_ERROR)
+
+
+class _JSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            # A lone surrogate echoed from the request (in an error message, in a
+            # clientMutationId) has no UTF-8 form; as a \u escape it is valid JSON.
+            return json.dumps(
+                content, ensure_ascii=True, allow_nan=False, separators=(",", ":")
+            ).encode("ascii")
+
+
+def json_response(
+    body: Any, status: int = 200, media_type: str = JSON, headers: dict[str, str] | None = None
+) -> Response:
+    return _JSONResponse(
+        body, status_code=status, headers=headers, media_type=f"{media_type}; charset=utf-8"
+    )
+
+
+# ---------------------------------------------------------------- who is asking
+
+
+def bearer_token(request: HTTPConnection) -> str | None:
+    """The token of ``Authorization: Bearer`` or GitLab's ``PRIVATE-TOKEN`` header.
+
+    A present but malformed header yields what it holds, so that it fails as a bad token
+    (401) instead of silently making the caller anonymous.
+    """
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, value = header.strip().partition(" ")
+        return value.strip() if scheme.lower() == "bearer" else header.strip()
+    private = request.headers.get("private-token")
+    return None if private is None else private.strip()
+
+
+def client_address(request: HTTPConnection) -> str:
+    # The peer as the server saw it; behind a proxy, run uvicorn with --proxy-headers
+    # (and --forwarded-allow-ips) so that this is the client, not the proxy.
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def request_actor(request: HTTPConnection) -> Actor:
+    """The caller, or a ``Refusal``: 401 bad token, 429 too many bad tokens, 503 no database.
+
+    While an address is over its limit of failed attempts every token it sends is refused
+    unread, the right one too: otherwise guessing could go on and be told when it hit.
+    """
+    token = bearer_token(request)
+    if token is None:
+        return Actor.anonymous()
+    state = request.app.state
+    address = client_address(request)
+    wait = state.failed_attempts.retry_after(address)
+    if wait is not None:
+        raise Refusal(429, TOO_MANY_FAILURES, {"Retry-After": str(wait)})
+    try:
+        found = await authenticate(state.db, state.secret, token, utc_now(), state.tokens)
+    except DatabaseUnavailable as exc:
+        raise Unavailable from exc
+    if found is None:
+        state.failed_attempts.failed(address)
+        logger.info("Invalid token from %s", address)
+        raise Refusal(401, INVALID_TOKEN)
+    return found
+
+
+# ---------------------------------------------------------------- content negotiation
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an ``Accept`` header; None if nothing fits (406)."""
+    if accept is None or not accept.strip():
+        return JSON
+    best: tuple[float, int, int] | None = None
+    chosen = None
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        media = media.lower()
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality <= 0:
+            continue
+        # Explicit types beat wildcards at equal quality; a wildcard means the legacy JSON.
+        if media == GRAPHQL_RESPONSE:
+            rank, candidate = (quality, 1, 1), GRAPHQL_RESPONSE
+        elif media == JSON:
+            rank, candidate = (quality, 1, 0), JSON
+        elif media in ("*/*", "application/*"):
+            rank, candidate = (quality, 0, 0), JSON
+        else:
+            continue
+        if best is None or rank > best:
+            best, chosen = rank, candidate
+    return chosen
+
+
+def wants_html(headers: Headers) -> bool:
+    return "text/html" in headers.get("accept", "")
+
+
+# ---------------------------------------------------------------- reading the request
+
+
+@dataclass(frozen=True)
+class Operation:
+    query: str
+    variables: dict[str, Any] | None = None
+    operation_name: str | None = None
+    extensions: dict[str, Any] | None = None
+
+
+def operation_from(data: Any) -> Operation:
+    if not isinstance(data, dict):
+        raise Refusal(400, "Each operation must be a JSON object")
+    query = data.get("query")
+    if query is None:
+        raise Refusal(400, NO_QUERY)
+    if not isinstance(query, str):
+        raise Refusal(400, "The GraphQL operation's `query` must be a string")
+    variables = data.get("variables")
+    if not isinstance(variables, dict | None):
+        raise Refusal(400, "The GraphQL operation's `variables` must be an object or null")
+    name = data.get("operationName")
+    if not isinstance(name, str | None):
+        raise Refusal(400, "The GraphQL operation's `operationName` must be a string or null")
+    extensions = data.get("extensions")
+    if not isinstance(extensions, dict | None):
+        raise Refusal(400, "The GraphQL operation's `extensions` must be an object or null")
+    return Operation(query, variables, name, extensions)
+
+
+def _json_parameter(request: Request, name: str) -> Any:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return json.loads(raw)
+    # RecursionError: JSON nested deeper than the interpreter's stack.
+    except (ValueError, RecursionError):
+        raise Refusal(400, f"The `{name}` parameter is not valid JSON") from None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it grows past ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Refusal(413, f"Request body too large (at most {limit} bytes)")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Refusal(413, f"Request body too large (at most {limit} bytes)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_operations(request: Request, max_body_bytes: int) -> list[Operation] | Operation:
+    """One operation, or a batch (a JSON array); refusals are 400, 413 or 415."""
+    if request.method == "GET":
+        return operation_from(
+            {
+                "query": request.query_params.get("query"),
+                "operationName": request.query_params.get("operationName"),
+                "variables": _json_parameter(request, "variables"),
+                "extensions": _json_parameter(request, "extensions"),
+            }
+        )
+    content_type = request.headers.get("content-type", "")
+    media, *params = (piece.strip().lower() for piece in content_type.split(";"))
+    charsets = [p.partition("=")[2].strip('"') for p in params if p.startswith("charset=")]
+    charset = charsets[0] if charsets else None
+    if media != JSON or charset not in (None, "utf-8", "utf8"):
+        raise Refusal(415, "Unsupported Media Type: send application/json (UTF-8)")
+    body = await read_body(request, max_body_bytes)
+    if not body.strip():
+        raise Refusal(400, "The request body is empty")
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise Refusal(400, "Unable to parse request body as JSON") from None
+    if isinstance(data, list):
+        return [operation_from(item) for item in data]
+    return operation_from(data)
+
+
+def is_mutation(operation: Operation) -> bool:
+    """Whether the operation that would run is a mutation (without ``operationName``
+    strawberry runs the document's first operation)."""
+    try:
+        document = parse(operation.query, max_tokens=100_000)
+    except GraphQLError:
+        return False
+    if operation.operation_name is None:
+        found = next(
+            (d for d in document.definitions if isinstance(d, OperationDefinitionNode)), None
+        )
+    else:
+        found = get_operation_ast(document, operation.operation_name)
+    return found is not None and found.operation is OperationType.MUTATION
+
+
+# ---------------------------------------------------------------- answering
+
+
+def _codes(result: ExecutionResult) -> set[str]:
+    return {
+        str((error.extensions or {}).get("code"))
+        for error in result.errors or []
+        if (error.extensions or {}).get("code")
+    }
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Nothing was executed: parsing, validation, a limit or the variables failed."""
+    errors = result.errors or []
+    # Field errors always have a path; request errors never do.
+    return result.data is None and bool(errors) and all(error.path is None for error in errors)
+
+
+def result_body(result: ExecutionResult, media: str) -> dict[str, Any]:
+    # The spec forbids ``data`` in a request error; legacy JSON clients got ``null``.
+    omit_data = media == GRAPHQL_RESPONSE and is_request_error(result)
+    body: dict[str, Any] = {} if omit_data else {"data": result.data}
+    if result.errors:
+        body["errors"] = [error.formatted for error in result.errors]
+    if result.extensions:
+        body["extensions"] = result.extensions
+    return body
+
+
+#: The tasks started while answering a request (dataloader batches run in tasks of their
+#: own): on a timeout they are cancelled with the request, so their SQL stops too.
+_request_tasks: ContextVar[weakref.WeakSet[asyncio.Task[Any]] | None] = ContextVar(
+    "crmgraph_request_tasks", default=None
+)
+
+
+def _track_request_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    previous = loop.get_task_factory()
+    if getattr(previous, "tracks_request_tasks", False):
+        return
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        if previous is not None:
+            task: asyncio.Task[Any] = previous(loop, coro, **kwargs)  # type: ignore[assignment]
+        else:
+            task = asyncio.Task(coro, loop=loop, **kwargs)
+        tracked = _request_tasks.get()
+        if tracked is not None:
+            tracked.add(task)
+        return task
+
+    factory.tracks_request_tasks = True  # type: ignore[attr-defined]
+    loop.set_task_factory(factory)
+
+
+class GraphQLEndpoint:
+    """The ASGI endpoint behind ``/api/graphql`` and ``/graphql``."""
+
+    def __init__(self, settings: Settings, schema: Callable[[], strawberry.Schema]) -> None:
+        self.settings = settings
+        self.schema = schema
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await self.answer(request)
+        await response(scope, receive, send)
+
+    async def answer(self, request: Request) -> Response:
+        if request.method not in ("GET", "POST"):
+            return Refusal(
+                405, "GraphQL only supports GET and POST requests", {"Allow": "GET, POST"}
+            ).response()
+        ide = request.method == "GET" and "query" not in request.query_params
+        if ide and wants_html(request.headers):
+            if self.settings.graphiql:
+                return HTMLResponse(graphiql_page(request.url.path))
+            return Refusal(404, "Not Found").response()
+        media = negotiate(request.headers.get("accept"))
+        if media is None:
+            return Refusal(
+                406, f"Not Acceptable: this endpoint answers {GRAPHQL_RESPONSE} or {JSON}"
+            ).response()
+        try:
+            operations = await read_operations(request, self.settings.max_body_bytes)
+            batch = isinstance(operations, list)
+            listed = operations if isinstance(operations, list) else [operations]
+            self.check(request, listed, batch=batch)
+            return await self.within_time_limit(request, listed, media, batch=batch)
+        except Refusal as refusal:
+            return refusal.response(media)
+
+    def check(self, request: Request, operations: list[Operation], *, batch: bool) -> None:
+        if batch and not operations:
+            raise Refusal(400, "The batch holds no operation")
+        if batch and len(operations) > self.settings.max_batch_size:
+            raise Refusal(
+                400,
+                f"A batch may hold at most {self.settings.max_batch_size} operations, "
+                f"this one holds {len(operations)}",
+            )
+        # Before parsing: a long text costs time even to be refused by the parser.
+        if any(len(op.query) > self.settings.max_query_length for op in operations):
+            raise Refusal(422, QUERY_TOO_LARGE)
+        if request.method == "GET" and any(is_mutation(op) for op in operations):
+            raise Refusal(405, MUTATION_OVER_GET, {"Allow": "POST"})
+
+    async def within_time_limit(
+        self, request: Request, operations: list[Operation], media: str, *, batch: bool
+    ) -> Response:
+        limit = self.settings.request_timeout_seconds
+        _track_request_tasks(asyncio.get_running_loop())
+        tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        token = _request_tasks.set(tasks)
+        try:
+            async with asyncio.timeout(limit if limit > 0 else None) as deadline:
+                try:
+                    return await self.execute(request, operations, media, batch=batch)
+                except Unavailable:
+                    # Connections the server dropped (a restart, a failover) are found dead
+                    # only when used; the pool has replaced them by now. Reads run once
+                    # more, writes never: a lost COMMIT may still have been applied.
+                    if any(is_mutation(op) for op in operations):
+                        raise
+                    logger.info("Database connection lost; running the query once more")
+                    return await self.execute(request, operations, media, batch=batch)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            for task in tasks:
+                task.cancel()
+            logger.warning("Request timed out after %s s", limit)
+            raise Refusal(503, TIMED_OUT_ERROR) from None
+        finally:
+            _request_tasks.reset(token)
+
+    async def execute(
+        self, request: Request, operations: list[Operation], media: str, *, batch: bool
+    ) -> Response:
+        actor = await request_actor(request)
+        state = request.app.state
+        allowed = (
+            {StrawberryOperationType.QUERY}
+            if request.method == "GET"
+            else {StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION}
+        )
+        results = []
+        # One after the other, each with its own context: a query after a mutation in the
+        # same batch must not read what loaders cached before the change.
+        for op in operations:
+            context = RequestContext.build(state.db, actor, request, state.events)
+            try:
+                result = await self.schema().execute(
+                    op.query,
+                    variable_values=op.variables,
+                    context_value=context,
+                    operation_name=op.operation_name,
+                    allowed_operation_types=allowed,
+                    operation_extensions=op.extensions,
+                )
+            except CannotGetOperationTypeError as exc:
+                # Without a name strawberry takes the first operation: there was none.
+                message = (
+                    "Must provide an operation."
+                    if exc.operation_name is None
+                    else exc.as_http_error_reason()
+                )
+                raise Refusal(400, message) from None
+            except InvalidOperationTypeError as exc:
+                if exc.operation_type is StrawberryOperationType.MUTATION:
+                    raise Refusal(405, MUTATION_OVER_GET, {"Allow": "POST"}) from None
+                raise Refusal(400, "Subscriptions are not supported over HTTP") from None
+            codes = _codes(result)
+            if UNAVAILABLE_CODE in codes:
+                raise Unavailable
+            if TIMED_OUT_CODE in codes:
+                raise Refusal(503, TIMED_OUT_ERROR)
+            results.append(result)
+        if batch:
+            return json_response([result_body(result, media) for result in results], 200, media)
+        [result] = results
+        status = 400 if media == GRAPHQL_RESPONSE and is_request_error(result) else 200
+        return json_response(result_body(result, media), status, media)
