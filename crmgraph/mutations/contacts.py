@@ -7,6 +7,9 @@ as GitLab's model validations list them. Uniqueness is the database's unique ind
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crmgraph.authz.abilities import Ability, allowed
@@ -38,11 +41,12 @@ async def create_contact(
 ) -> Outcome[Contact]:
     ctx.require_writer()
     group = await _crm_admin_group(ctx, group_id, Ability.ADMIN_CRM_CONTACT)
-    cleaned, errors = clean_contact(fields, creating=True)
-    async with ctx.db.transaction() as conn:
+    cleaned, field_errors = clean_contact(fields, creating=True)
+
+    async def create(conn: AsyncConnection) -> Outcome[Contact]:
         if not await _organization_belongs(conn, cleaned.organization_id, group.id):
             return Outcome.failed([ORGANIZATION_NOT_FOUND])
-        errors += await _group_refusal(conn, group, CONTACT_GROUP_REFUSED)
+        errors = field_errors + await _group_refusal(conn, group, CONTACT_GROUP_REFUSED)
         if errors:
             return Outcome.failed(errors)
         try:
@@ -51,8 +55,11 @@ async def create_contact(
             )
         except contacts_repo.EmailTaken:
             return Outcome.failed([EMAIL_TAKEN])
-    ctx.loaders.prime(ctx.loaders.contacts, contact.id, contact)
-    return Outcome(contact)
+        return Outcome(contact)
+
+    outcome = await ctx.db.run_in_transaction(create)
+    _prime(ctx, ctx.loaders.contacts, outcome)
+    return outcome
 
 
 async def update_contact(
@@ -69,7 +76,8 @@ async def update_contact(
     values = _values(cleaned)
     if not values:
         return Outcome(contact)
-    async with ctx.db.transaction() as conn:
+
+    async def update(conn: AsyncConnection) -> Outcome[Contact]:
         if not await _organization_belongs(conn, cleaned.organization_id, contact.group_id):
             return Outcome.failed([ORGANIZATION_NOT_FOUND], contact)
         if errors:
@@ -78,8 +86,11 @@ async def update_contact(
             updated = await contacts_repo.update_contact(conn, contact.id, values, ctx.now())
         except contacts_repo.EmailTaken:
             return Outcome.failed([EMAIL_TAKEN], contact)
-    ctx.loaders.prime(ctx.loaders.contacts, updated.id, updated)
-    return Outcome(updated)
+        return Outcome(updated)
+
+    outcome = await ctx.db.run_in_transaction(update)
+    _prime(ctx, ctx.loaders.contacts, outcome)
+    return outcome
 
 
 async def create_organization(
@@ -87,9 +98,10 @@ async def create_organization(
 ) -> Outcome[Organization]:
     ctx.require_writer()
     group = await _crm_admin_group(ctx, group_id, Ability.ADMIN_CRM_ORGANIZATION)
-    cleaned, errors = clean_organization(fields, creating=True)
-    async with ctx.db.transaction() as conn:
-        errors += await _group_refusal(conn, group, ORGANIZATION_GROUP_REFUSED)
+    cleaned, field_errors = clean_organization(fields, creating=True)
+
+    async def create(conn: AsyncConnection) -> Outcome[Organization]:
+        errors = field_errors + await _group_refusal(conn, group, ORGANIZATION_GROUP_REFUSED)
         if errors:
             return Outcome.failed(errors)
         try:
@@ -98,8 +110,11 @@ async def create_organization(
             )
         except contacts_repo.NameTaken:
             return Outcome.failed([NAME_TAKEN])
-    ctx.loaders.prime(ctx.loaders.organizations, organization.id, organization)
-    return Outcome(organization)
+        return Outcome(organization)
+
+    outcome = await ctx.db.run_in_transaction(create)
+    _prime(ctx, ctx.loaders.organizations, outcome)
+    return outcome
 
 
 async def update_organization(
@@ -117,15 +132,19 @@ async def update_organization(
     values = _values(cleaned)
     if not values:
         return Outcome(organization)
-    async with ctx.db.transaction() as conn:
+
+    async def update(conn: AsyncConnection) -> Outcome[Organization]:
         try:
             updated = await contacts_repo.update_organization(
                 conn, organization.id, values, ctx.now()
             )
         except contacts_repo.NameTaken:
             return Outcome.failed([NAME_TAKEN], organization)
-    ctx.loaders.prime(ctx.loaders.organizations, updated.id, updated)
-    return Outcome(updated)
+        return Outcome(updated)
+
+    outcome = await ctx.db.run_in_transaction(update)
+    _prime(ctx, ctx.loaders.organizations, outcome)
+    return outcome
 
 
 async def _crm_admin_group(ctx: RequestContext, group_id: int, ability: Ability) -> Group:
@@ -154,6 +173,12 @@ async def _organization_belongs(
 async def _group_refusal(conn: AsyncConnection, group: Group, message: str) -> list[str]:
     named = await links_repo.is_named_as_source(conn, group.id)
     return [] if may_hold_crm_records(group, is_named_as_source=named) else [message]
+
+
+def _prime(ctx: RequestContext, loader: DataLoader[Any, Any], outcome: Outcome[Any]) -> None:
+    """After commit: later fields of this request see the record as written."""
+    if outcome.value is not None and not outcome.errors:
+        ctx.loaders.prime(loader, outcome.value.id, outcome.value)
 
 
 def _values(fields: ContactFields | OrganizationFields) -> dict[str, object]:

@@ -187,8 +187,12 @@ async def set_issue_contacts(
     crm = await crm_group_for_change(ctx, issue)
     if not await may_set_contacts(ctx, crm, project_level):
         return Outcome.failed([INSUFFICIENT], issue)
-    async with ctx.db.transaction() as conn:
-        result = await apply_contact_change(ctx, conn, issue, crm, contact_ids, mode)
+
+    async def change(conn: AsyncConnection) -> ContactChangeResult:
+        return await apply_contact_change(ctx, conn, issue, crm, contact_ids, mode)
+
+    # Run again whole on a conflict: the links are read afresh inside each attempt.
+    result = await ctx.db.run_in_transaction(change)
     announce_contact_change(ctx, result)
     if result.errors:
         return Outcome.failed(result.errors, result.issue)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from crmgraph.authz.abilities import Ability, allowed
 from crmgraph.context import RequestContext
 from crmgraph.domain.errors import ResourceNotAvailable
@@ -11,6 +13,7 @@ from crmgraph.domain.issues import Note, note_errors
 from crmgraph.domain.quick_actions import parse_quick_actions
 from crmgraph.mutations.lookups import readable_issue_by_id
 from crmgraph.mutations.quick_actions import (
+    QuickActionsOutcome,
     QuickActionsStatus,
     announce_quick_actions,
     authorize_quick_actions,
@@ -47,19 +50,18 @@ async def create_note(ctx: RequestContext, *, issue_id: int, body: str) -> NoteO
     text = parsed.text if parsed.commands else body
     plan = await authorize_quick_actions(ctx, issue, level, parsed)
     assert ctx.actor.user_id is not None
-    async with ctx.db.transaction() as conn:
+    author_id = ctx.actor.user_id
+
+    async def write(conn: AsyncConnection) -> tuple[Note | None, QuickActionsOutcome]:
         note = None
         if not plan.commands_only:
             # The comment first, its commands after, as GitLab: the system note
             # "added 1 contact" follows the comment that caused it.
             note = await issues_repo.create_note(
-                conn,
-                issue_id=issue.id,
-                author_id=ctx.actor.user_id,
-                body=text,
-                system=False,
-                now=ctx.now(),
+                conn, issue_id=issue.id, author_id=author_id, body=text, system=False, now=ctx.now()
             )
-        ran = await run_quick_actions(ctx, conn, issue, plan)
+        return note, await run_quick_actions(ctx, conn, issue, plan)
+
+    note, ran = await ctx.db.run_in_transaction(write)
     announce_quick_actions(ctx, ran)
     return NoteOutcome(note=note, quick_actions=ran.status)

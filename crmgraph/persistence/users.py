@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -111,6 +112,7 @@ async def token_with_user(
     """The token with this digest and its user, in one statement."""
     stmt = (
         select(
+            tokens_t.c.token_digest,
             tokens_t.c.id,
             tokens_t.c.user_id,
             tokens_t.c.name,
@@ -126,7 +128,9 @@ async def token_with_user(
         .where(tokens_t.c.token_digest == digest)
     )
     row = (await conn.execute(stmt)).first()
-    if row is None:
+    # The index finds the row; the digests are then compared again in constant time, so
+    # that no database collation or padding rule can make a near miss count as a match.
+    if row is None or not hmac.compare_digest(row.token_digest, digest):
         return None
     m = row._mapping
     user = User(
