@@ -17,8 +17,3 @@ class AccessLevel(enum.IntEnum):
 
 
 NO_ACCESS = 0
-
-
-def effective_level(levels: list[int] | tuple[int, ...]) -> int:
-    """The effective level is the highest of the levels a user holds on a chain."""
-    return max(levels, default=NO_ACCESS)

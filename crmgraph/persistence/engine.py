@@ -87,7 +87,3 @@ def create_engine(url: str, *, pool_size: int = 10) -> tuple[AsyncEngine, Statem
             conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine, counter
-
-
-def is_sqlite(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "sqlite"

@@ -143,11 +143,6 @@ async def token_with_user(
     return to_token(row), user
 
 
-async def tokens_of(conn: AsyncConnection, user_id: int) -> list[PersonalAccessToken]:
-    stmt = select(tokens_t).where(tokens_t.c.user_id == user_id).order_by(tokens_t.c.id)
-    return [to_token(row) for row in (await conn.execute(stmt)).all()]
-
-
 async def revoke_token(
     conn: AsyncConnection, *, token_id: int | None = None, digest: str | None = None, now: datetime
 ) -> PersonalAccessToken | None:

@@ -61,10 +61,6 @@ def protected(
     return wrap
 
 
-def protected_types() -> dict[type, RequiresRole]:
-    return dict(_PROTECTED)
-
-
 class GuardExtension(FieldExtension):
     def __init__(self, rule: RequiresRole) -> None:
         self.role = int(rule.role)
