@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +37,8 @@ class RequestContext:
     project_level_memo: dict[int, int] = field(default_factory=dict)
     #: Per-project CRM answers (which CRM group, may the actor use it), asked per issue.
     project_crm_memo: dict[tuple[int, str], Any] = field(default_factory=dict)
+    #: Values a list loaded ahead for the fields of its items (schema/lookahead.py).
+    prefetched: dict[Hashable, Any] = field(default_factory=dict)
 
     @classmethod
     def build(

@@ -167,8 +167,11 @@ def searchable_text(columns: Sequence[ColumnElement[Any]]) -> ColumnElement[str]
 
 def _words_match(search: str | None, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
     """Every whitespace-separated word must match some column, ignoring case."""
+    words = (search or "").lower().split()
+    if not words:
+        return []
     text = searchable_text(columns)
-    return [text.like(like_pattern(word), escape="\\") for word in (search or "").lower().split()]
+    return [text.like(like_pattern(word), escape="\\") for word in words]
 
 
 def _state_condition(table: Any, state: StateFilter | None) -> list[Any]:

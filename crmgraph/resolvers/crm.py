@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -151,6 +151,24 @@ async def issue_contacts(
     if await crm_group_for_issue(ctx, issue, Ability.READ_CRM_CONTACT) is None:
         return Page.empty()
     return await ctx.loaders.issue_contacts_page(issue.id, page)
+
+
+async def issues_contacts_pages(
+    ctx: RequestContext, issues: Sequence[Issue], shapes: Iterable[PageArgs]
+) -> dict[tuple[int, PageArgs], Page[ContactWithOrganization]]:
+    """``issue_contacts`` for a whole page of issues and each page shape, in one batch."""
+    # The answer is per project: ask once for each project on the page.
+    by_project = {issue.project_id: issue for issue in issues}
+    ability = Ability.READ_CRM_CONTACT
+    answers = await asyncio.gather(
+        *(crm_group_for_issue(ctx, issue, ability) for issue in by_project.values())
+    )
+    readable = {project for project, crm in zip(by_project, answers, strict=True) if crm}
+    keys = [(issue.id, shape) for shape in shapes for issue in issues]
+    wanted = [(i.id, shape) for shape in shapes for i in issues if i.project_id in readable]
+    found = await ctx.loaders.issue_contacts.load_many(wanted) if wanted else []
+    pages = dict(zip(wanted, found, strict=True))
+    return {key: pages.get(key, Page.empty()) for key in keys}
 
 
 def _numeric_id(value: str | None) -> int | None:

@@ -25,6 +25,8 @@ def connection_types(node_type: type, prefix: str, noun: str) -> tuple[type, typ
     @strawberry.type(name=f"{prefix}Connection", description=f"A page of {noun}.")
     class Connection:
         page: strawberry.Private[Page[Any]]
+        #: Set when the page was filtered by its guard already (``screened_connections``).
+        screened: strawberry.Private[bool] = False
         # A plain value rather than a resolver: lists of connections (an issue page with
         # each issue's contacts) then cost no resolver call per connection for their nodes.
         items: Optional[list[Optional[node_type]]] = strawberry.field(  # noqa: UP045

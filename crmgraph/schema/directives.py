@@ -7,16 +7,22 @@ may not see become ``null`` and are left out of lists, with no hint that they ex
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
 import strawberry
-from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
+from strawberry.extensions.field_extension import (
+    AsyncExtensionResolver,
+    FieldExtension,
+    SyncExtensionResolver,
+)
 from strawberry.schema_directive import Location
 from strawberry.types import Info
 from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition
 
+from crmgraph.domain.pagination import Page
 from crmgraph.domain.roles import AccessLevel as DomainAccessLevel
 from crmgraph.resolvers.visibility import Scope, can_see, visible
 
@@ -45,6 +51,8 @@ _PROTECTED: dict[type, RequiresRole] = {}
 #: parent's guard has checked already (a contact's organization).
 GUARDED_BY_PARENT = "guarded_by_parent"
 T = TypeVar("T", bound=type)
+C = TypeVar("C")
+K = TypeVar("K")
 
 
 def protected(
@@ -83,27 +91,62 @@ class GuardExtension(FieldExtension):
 
 
 class ConnectionGuardExtension(GuardExtension):
-    """The guard for a field that returns a connection: the page is filtered once."""
+    """The guard for a field that returns a connection: the page is filtered once.
+
+    A connection built by ``screened_connections`` has been filtered by this same rule
+    already and passes as it is, without a coroutine; that is what lets a page of issues
+    hand out each issue's contacts as plain values.
+    """
+
+    def resolve(guard, next_: SyncExtensionResolver, source: Any, info: Info, **kwargs: Any) -> Any:
+        result = next_(source, info, **kwargs)
+        if inspect.isawaitable(result):
+            return guard._screen_later(result, info)
+        if result is None or result.screened:
+            return result
+        return guard._screen(result, info)
 
     async def resolve_async(
         guard, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
     ) -> Any:
-        result = await next_(source, info, **kwargs)
-        if result is None or not result.page.items:
+        return await guard._screen(await next_(source, info, **kwargs), info)
+
+    async def _screen_later(guard, pending: Awaitable[Any], info: Info) -> Any:
+        return await guard._screen(await pending, info)
+
+    async def _screen(guard, result: Any, info: Info) -> Any:
+        if result is None or result.screened or not result.page.items:
             return result
-        page = result.page
-        seen = await visible(info.context, page.items, guard.role, guard.scope)
-        if all(seen):
-            return result
-        kept = [
-            (item, cursor)
-            for item, cursor, ok in zip(page.items, page.cursors, seen, strict=True)
-            if ok
-        ]
-        result.replace_page(
-            replace(page, items=[item for item, _ in kept], cursors=[cursor for _, cursor in kept])
-        )
+        seen = await visible(info.context, result.page.items, guard.role, guard.scope)
+        result.replace_page(_kept(result.page, seen))
         return result
+
+
+def _kept(page: Page[Any], seen: Sequence[bool]) -> Page[Any]:
+    if all(seen):
+        return page
+    kept = [
+        (item, cursor)
+        for item, cursor, ok in zip(page.items, page.cursors, seen, strict=True)
+        if ok
+    ]
+    return replace(page, items=[item for item, _ in kept], cursors=[cursor for _, cursor in kept])
+
+
+async def screened_connections(
+    ctx: Any, connection_type: Callable[..., C], pages: Mapping[K, Page[Any]]
+) -> dict[K, C]:
+    """Connections over ``pages``, filtered by the guard of their node type in one pass
+    (one level lookup per distinct scope over all pages) and marked as screened."""
+    rule = _PROTECTED[connection_type.node_type]  # type: ignore[attr-defined]
+    items = [item for page in pages.values() for item in page.items]
+    seen = iter(await visible(ctx, items, int(rule.role), rule.scope))
+    connections = {}
+    for key, page in pages.items():
+        connection = connection_type(page=_kept(page, [next(seen) for _ in page.items]))
+        connection.screened = True  # type: ignore[attr-defined]
+        connections[key] = connection
+    return connections
 
 
 def _unwrap(field_type: Any) -> Any:

@@ -22,6 +22,7 @@ from crmgraph.resolvers import projects as project_reads
 from crmgraph.resolvers import users as user_reads
 from crmgraph.schema import crm_mutations, move_mutations, world_mutations
 from crmgraph.schema.directives import install_guards, reachable_types
+from crmgraph.schema.execution import DirectLeafExecutionContext
 from crmgraph.schema.limits import QueryLimits, QueryLimitsExtension, StaticChecks
 from crmgraph.schema.scalars import SCALARS, IssueID, NoteID, ProjectID, UserID
 from crmgraph.schema.subscriptions import Subscription
@@ -190,4 +191,5 @@ def build_schema(
         ],
         classify=classify,
         hide_suggestions=not limits.introspection,
+        execution_context_class=DirectLeafExecutionContext,
     )

@@ -9,6 +9,7 @@ import strawberry
 from crmgraph.context import RequestContext
 from crmgraph.domain import groups as domain_groups
 from crmgraph.domain import issues as domain_issues
+from crmgraph.domain.pagination import PageArgs
 from crmgraph.domain.roles import AccessLevel as Role
 from crmgraph.resolvers import crm as crm_reads
 from crmgraph.resolvers import groups as group_reads
@@ -30,6 +31,7 @@ from crmgraph.schema.crm import (
 from crmgraph.schema.crm import state_filter as crm_state
 from crmgraph.schema.directives import protected
 from crmgraph.schema.enums import IssuableState, IssueState, state_filter
+from crmgraph.schema.lookahead import contacts_key, prefetch_issue_contacts
 from crmgraph.schema.scalars import (
     CustomerRelationsContactID,
     CustomerRelationsOrganizationID,
@@ -227,6 +229,7 @@ class Group:
             crm_contact_id=crm_contact_id,
             crm_organization_id=crm_organization_id,
         )
+        await prefetch_issue_contacts(info, page.items)
         return IssueConnection(page=page)
 
 
@@ -276,6 +279,7 @@ class Project:
             crm_contact_id=crm_contact_id,
             crm_organization_id=crm_organization_id,
         )
+        await prefetch_issue_contacts(info, page.items)
         return IssueConnection(page=page)
 
 
@@ -311,7 +315,7 @@ class Issue:
     updated_at: Time = strawberry.field(description="When the issue was last changed.")
 
     @strawberry.field(description="Contacts linked to the issue, in the order they were added.")
-    async def customer_relations_contacts(
+    def customer_relations_contacts(
         self,
         root: strawberry.Parent[domain_issues.Issue],
         info: Info,
@@ -320,10 +324,13 @@ class Issue:
         after: After = None,
         before: Before = None,
     ) -> ContactConnection | None:
-        page = await crm_reads.issue_contacts(
-            info.context, root, page_args(first, last, after, before)
-        )
-        return ContactConnection(page=page)
+        # Not async: on an issue list the connection is usually ready (schema/lookahead.py)
+        # and comes back without a coroutine; otherwise graphql-core awaits the load.
+        page = page_args(first, last, after, before)
+        ready: ContactConnection | None = info.context.prefetched.get(contacts_key(root.id, page))
+        if ready is not None:
+            return ready
+        return _issue_contacts(info.context, root, page)
 
     @strawberry.field(description="Comments and system notes on the issue, oldest first.")
     async def notes(
@@ -337,6 +344,12 @@ class Issue:
     ) -> NoteConnection:
         page = await issue_reads.notes(info.context, root, page_args(first, last, after, before))
         return NoteConnection(page=page)
+
+
+async def _issue_contacts(
+    ctx: RequestContext, issue: domain_issues.Issue, page: PageArgs
+) -> ContactConnection:
+    return ContactConnection(page=await crm_reads.issue_contacts(ctx, issue, page))
 
 
 @strawberry.type(name="Note", description="A comment on an issue, or a note the system wrote.")

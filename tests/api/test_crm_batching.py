@@ -76,3 +76,56 @@ async def test_listing_100_issues_with_contacts_and_organizations_uses_constant_
     assert (
         hundred <= 7
     )  # token, project with its chain, two access levels, issues, authors, contacts
+
+
+LIST = '{ project(fullPath: "acme/web") { issues(first: 12) { %s } } }'
+SHAPES = {
+    "nodes": LIST % "nodes { id CONTACTS }",
+    "edges": LIST % "edges { node { id CONTACTS } }",
+    "fragment": LIST % "nodes { ...Linked }" + " fragment Linked on Issue { id CONTACTS }",
+    "inline": LIST % "nodes { ... on Issue { id CONTACTS } }",
+}
+LINKED = (
+    "first: customerRelationsContacts { nodes { id email organization { name } } } "
+    "one: customerRelationsContacts(first: 1) { nodes { id } pageInfo { hasNextPage } } "
+    "lastTwo: customerRelationsContacts(last: 2) { edges { cursor node { id } } }"
+)
+ALONE = '{ project(fullPath: "acme/web") { issue(iid: "%s") { id ' + LINKED + " } } }"
+
+
+def _issue_nodes(data: dict[str, object], shape: str) -> list[dict[str, object]]:
+    issues = data["project"]["issues"]  # type: ignore[index]
+    if shape == "edges":
+        return [edge["node"] for edge in issues["edges"]]  # type: ignore[index]
+    return list(issues["nodes"])  # type: ignore[index]
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+async def test_issue_list_gives_each_issue_the_contacts_it_has_when_read_alone(
+    world: World, token: str, shape: str
+) -> None:
+    listed = await world.gql(SHAPES[shape].replace("CONTACTS", LINKED), token=token)
+    assert listed.error_messages == []
+    issues = _issue_nodes(listed.data, shape)
+    assert len(issues) == 12
+    for issue in issues:
+        iid = str(issue["id"]).rsplit("/", 1)[1]
+        # Issue ids and iids run together in this world (one project, created in order).
+        alone = await world.gql(ALONE % iid, token=token)
+        assert alone.data["project"]["issue"] == issue
+    # Not vacuous: these issues have 1 to 3 contacts each, with a second page after one.
+    assert {len(i["first"]["nodes"]) for i in issues} == {1, 2, 3}  # type: ignore[index]
+    assert any(i["one"]["pageInfo"]["hasNextPage"] for i in issues)  # type: ignore[index]
+
+
+async def test_issue_list_with_several_contact_page_shapes_uses_constant_queries(
+    world: World, db: Database, token: str
+) -> None:
+    query = (
+        '{ project(fullPath: "acme/web") { issues(first: %d) { nodes { iid ' + LINKED + " } } } }"
+    )
+    ten = await _statements(world, db, query % 10, token)
+    hundred = await _statements(world, db, query % 100, token)
+    assert ten == hundred
+    # token, project with its chain, two access levels, issues, one contact query per shape
+    assert hundred <= 8

@@ -136,6 +136,11 @@ query($path: ID!) { group(fullPath: $path) { id contacts { nodes { id } } } }
 ISSUE_CONTACTS = """
 query($id: IssueID!) { issue(id: $id) { id customerRelationsContacts { nodes { id } } } }
 """
+LISTED_ISSUE_CONTACTS = """
+query($path: ID!) {
+  project(fullPath: $path) { issues { nodes { id customerRelationsContacts { nodes { id } } } } }
+}
+"""
 CONTACT_CREATE = """
 mutation($group: GroupID!) {
   customerRelationsContactCreate(input: {groupId: $group, firstName: "New", lastName: "Person"}) {
@@ -345,6 +350,24 @@ async def run_operations(world: World, token: str, side: Side) -> dict[str, str]
         None if issue is None else issue["customerRelationsContacts"]["nodes"],
         {contact_gids[side.linked.id]},
     )
+    # The same issue in its project's list, where the contacts come with the page
+    # (schema/lookahead.py), must follow the same rules.
+    response = await world.gql(LISTED_ISSUE_CONTACTS, {"path": side.project.full_path}, token=token)
+    project = payload_of(response, "project")
+    issue_gid = to_gid("Issue", side.issue.id)
+    listed = [i for i in (project or {"issues": {"nodes": []}})["issues"]["nodes"]]
+    listed = [i for i in listed if i["id"] == issue_gid]
+    listed_code = (
+        NULL
+        if not listed
+        else read_code(
+            response,
+            "project",
+            listed[0]["customerRelationsContacts"]["nodes"],
+            {contact_gids[side.linked.id]},
+        )
+    )
+    assert listed_code == seen["issue_contacts"]
 
     before = await snapshot(world)
     response = await world.gql(CONTACT_CREATE, {"group": to_gid("Group", side.crm.id)}, token=token)

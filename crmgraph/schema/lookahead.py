@@ -1,0 +1,88 @@
+"""Loading an issue page's contacts together with the page.
+
+A page of issues asking for each issue's ``customerRelationsContacts`` would otherwise run
+one awaited resolver per issue (authorization, a dataloader round trip, the guard): about
+a third of a millisecond each. The issue list looks ahead in the query instead, loads the
+contacts of every issue on the page at once for each argument shape the query uses, has
+the contact guard filter them in one pass, and leaves the finished connections in the
+request context, where the per-issue field picks them up without awaiting anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from strawberry.types.nodes import SelectedField, Selection
+
+from crmgraph.domain.errors import PublicError
+from crmgraph.domain.issues import Issue
+from crmgraph.domain.pagination import PageArgs
+from crmgraph.resolvers import crm as crm_reads
+from crmgraph.schema.crm import ContactConnection
+from crmgraph.schema.directives import screened_connections
+
+CONTACTS_FIELD = "customerRelationsContacts"
+
+
+def contacts_key(issue_id: int, page: PageArgs) -> tuple[str, int, PageArgs]:
+    """Where a prefetched contact connection of an issue waits in the request context."""
+    return (CONTACTS_FIELD, issue_id, page)
+
+
+async def prefetch_issue_contacts(info: Any, issues: Sequence[Issue]) -> None:
+    """Load ``customerRelationsContacts`` of ``issues`` if the query asks for it below the
+    list field being resolved (``nodes`` or ``edges.node``, through fragments too)."""
+    if not issues:
+        return
+    shapes = set(_requested_pages(info.selected_fields))
+    if not shapes:
+        return
+    ctx = info.context
+    pages = await crm_reads.issues_contacts_pages(ctx, issues, shapes)
+    connections = await screened_connections(ctx, ContactConnection, pages)
+    for (issue_id, shape), connection in connections.items():
+        ctx.prefetched[contacts_key(issue_id, shape)] = connection
+
+
+def _requested_pages(selections: Sequence[Selection]) -> Iterator[PageArgs]:
+    for connection in _fields(selections):
+        for child in _fields(connection.selections):
+            if child.name == "nodes":
+                yield from _contact_pages(child.selections)
+            elif child.name == "edges":
+                for node in _fields(child.selections):
+                    if node.name == "node":
+                        yield from _contact_pages(node.selections)
+
+
+def _contact_pages(selections: Sequence[Selection]) -> Iterator[PageArgs]:
+    for field in _fields(selections):
+        if field.name != CONTACTS_FIELD:
+            continue
+        args = field.arguments
+        try:
+            yield PageArgs.of(
+                first=_int(args.get("first")),
+                last=_int(args.get("last")),
+                after=args.get("after"),
+                before=args.get("before"),
+            )
+        except PublicError:
+            # Bad arguments: the field reports them itself when it runs.
+            continue
+
+
+def _int(value: Any) -> int | None:
+    # Strawberry hands over literals as their source text ("10"); validation has checked
+    # that they are integers. Values of variables arrive coerced.
+    return None if value is None else int(value)
+
+
+def _fields(selections: Sequence[Selection]) -> Iterator[SelectedField]:
+    """The fields of a selection set, looking through inline fragments and spreads."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            yield from _fields(selection.selections)

@@ -1,0 +1,111 @@
+"""The direct path for plain scalar fields answers exactly as graphql-core's own path."""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import Any
+
+import pytest
+import strawberry
+
+from crmgraph.schema.execution import DirectLeafExecutionContext
+
+
+@strawberry.enum
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.type
+class Item:
+    name: str
+    note: str | None
+    color: Color
+    count: int
+    # Bad data: a non-null field holding None, an Int holding text.
+    missing: int
+    wrong: int
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.name.upper()
+
+    @strawberry.field
+    def nth(self, n: int) -> int:
+        return self.count * n
+
+
+ITEMS = [
+    Item(name="a", note=None, color=Color.RED, count=1, missing=1, wrong=1),
+    Item(name="b", note="x", color=Color.BLUE, count=2, missing=None, wrong=2),  # type: ignore[arg-type]
+    Item(name="c", note="y", color=Color.RED, count=3, missing=3, wrong="many"),  # type: ignore[arg-type]
+]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return ITEMS
+
+    @strawberry.field
+    async def later(self) -> list[Item]:
+        return ITEMS
+
+
+class CountingContext(DirectLeafExecutionContext):
+    resolved: list[str] = []
+
+    def build_resolve_info(self, field_def: Any, field_nodes: Any, *args: Any) -> Any:
+        CountingContext.resolved.append(field_nodes[0].name.value)
+        return super().build_resolve_info(field_def, field_nodes, *args)
+
+
+PLAIN = strawberry.Schema(query=Query)
+DIRECT = strawberry.Schema(query=Query, execution_context_class=CountingContext)
+
+QUERIES = [
+    "{ items { name note color count } }",
+    "{ items { count name: color nick: name name2: name shout note } }",
+    "{ items { __typename name nth(n: 3) name } }",
+    "{ later { shout note name } }",
+    "{ items { name missing } }",
+    "{ items { wrong name } }",
+    "{ items { ... on Item { color } name ...F } } fragment F on Item { count note }",
+    "query($skip: Boolean!) { items { name @skip(if: $skip) count @include(if: $skip) } }",
+]
+
+
+def _answer(result: Any) -> tuple[str, list[tuple[str, list[Any]]]]:
+    # json.dumps keeps key order: the response must list fields in the order asked.
+    errors = [(e.message, e.path) for e in result.errors or []]
+    return json.dumps(result.data), errors
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_direct_path_gives_the_same_data_errors_and_key_order(query: str) -> None:
+    variables = {"skip": True}
+    expected = await PLAIN.execute(query, variable_values=variables)
+    found = await DIRECT.execute(query, variable_values=variables)
+    assert _answer(found) == _answer(expected)
+
+
+async def test_bad_values_still_report_graphql_errors() -> None:
+    missing = await DIRECT.execute("{ items { missing } }")
+    wrong = await DIRECT.execute("{ items { wrong } }")
+    assert [e.message for e in missing.errors or []] == [
+        "Cannot return null for non-nullable field Item.missing."
+    ]
+    assert [e.message for e in wrong.errors or []] == [
+        "Int cannot represent non-integer value: 'many'"
+    ]
+
+
+async def test_plain_scalar_fields_are_answered_without_a_resolver_call() -> None:
+    CountingContext.resolved.clear()
+    result = await DIRECT.execute("{ items { name note color count shout } }")
+    assert result.errors is None
+    # Only the list and the field with a resolver went through graphql-core's path.
+    assert CountingContext.resolved == ["items", "shout", "shout", "shout"]
