@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, insert, literal, select
+from sqlalchemy import ColumnElement, Select, delete, exists, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Subquery
 
 from crmgraph.domain.contacts import ContactWithOrganization
 from crmgraph.domain.groups import Group
@@ -14,12 +16,18 @@ from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence.contacts import (
     CONTACT_COLUMNS,
     JOINED_ORGANIZATION,
-    WITH_ORGANIZATION,
     to_contact_with_organization,
 )
 from crmgraph.persistence.groups import GROUP_COLUMNS, is_self_or_descendant, to_group
 from crmgraph.persistence.queries import SortKey, fetch_pages
-from crmgraph.persistence.tables import contacts, groups, issue_contacts, issues, projects
+from crmgraph.persistence.tables import (
+    contacts,
+    groups,
+    issue_contacts,
+    issues,
+    organizations,
+    projects,
+)
 
 LINK_ORDER = (SortKey(issue_contacts.c.id, "link"),)
 
@@ -81,18 +89,26 @@ async def unlink(conn: AsyncConnection, issue_id: int, contact_ids: Sequence[int
         )
 
 
+#: The links of an issue, numbered in ``fetch_pages`` before the contacts are joined.
+LINKS = select(issue_contacts.c.contact_id)
+
+
+def _with_contacts(links: Subquery) -> Select[Any]:
+    """Each numbered link's contact with its organization (contact and organization
+    columns first, in the order ``to_contact_with_organization`` reads them)."""
+    return select(*CONTACT_COLUMNS, *JOINED_ORGANIZATION, links).select_from(
+        links.join(contacts, contacts.c.id == links.c.contact_id).outerjoin(
+            organizations, organizations.c.id == contacts.c.organization_id
+        )
+    )
+
+
 async def issue_contacts_pages(
     conn: AsyncConnection, issue_ids: Sequence[int], page: PageArgs
 ) -> dict[int, Page[ContactWithOrganization]]:
     """Contacts of many issues, with their organizations, in one query, in link order."""
-    stmt = (
-        select(
-            *CONTACT_COLUMNS, *JOINED_ORGANIZATION, issue_contacts.c.issue_id.label("link_issue")
-        )
-        .select_from(WITH_ORGANIZATION)
-        .join(issue_contacts, issue_contacts.c.contact_id == contacts.c.id)
-    )
-    pages = await fetch_pages(conn, stmt, issue_contacts.c.issue_id, issue_ids, LINK_ORDER, page)
+    parent = issue_contacts.c.issue_id
+    pages = await fetch_pages(conn, LINKS, parent, issue_ids, LINK_ORDER, page, _with_contacts)
     return {issue_id: p.map(to_contact_with_organization) for issue_id, p in pages.items()}
 
 

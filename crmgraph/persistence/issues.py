@@ -204,9 +204,11 @@ async def create_note(
     return to_note((await conn.execute(stmt)).one())
 
 
+ALL_NOTES = select(*NOTE_COLUMNS).where(true())
+
+
 async def notes_pages(
     conn: AsyncConnection, issue_ids: Sequence[int], page: PageArgs
 ) -> dict[int, Page[Note]]:
-    stmt = select(*NOTE_COLUMNS).where(true())
-    pages = await fetch_pages(conn, stmt, notes.c.issue_id, issue_ids, NOTE_ORDER, page)
+    pages = await fetch_pages(conn, ALL_NOTES, notes.c.issue_id, issue_ids, NOTE_ORDER, page)
     return {issue_id: p.map(to_note) for issue_id, p in pages.items()}

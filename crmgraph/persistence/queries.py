@@ -8,9 +8,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, overload
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Subquery
 
 from crmgraph.domain.errors import InvalidArgument
 from crmgraph.domain.ids import MAX_ID
@@ -225,28 +238,75 @@ async def fetch_pages(
     parent_ids: Sequence[Any],
     keys: Sequence[SortKey],
     page: PageArgs,
+    expand: Callable[[Subquery], Select[Any]] | None = None,
 ) -> dict[Any, Page[Row[Any]]]:
-    """The same page for many parents at once, numbered per parent with a window function."""
+    """The same page for many parents at once, numbered per parent with a window function.
+
+    ``expand`` adds what the numbered rows point to (a select over the numbered subquery
+    with its joins): the database then numbers only the narrow rows of ``stmt`` and joins
+    the rest to the few that make the page, rather than joining everything first.
+
+    ``stmt`` should be built once (a module constant): without cursors, the finished
+    query is then built once per shape and reused, with the parent ids and the limit as
+    parameters — building SQLAlchemy constructs costs more than running the cached
+    compiled form, and on PostgreSQL the ids travel as one array, so the SQL text stays
+    the same for any number of parents (psycopg then prepares it once).
+    """
     pages: dict[Any, Page[Row[Any]]] = {pid: Page.empty() for pid in parent_ids}
     if page.limit == 0 or not parent_ids:
         return pages
+    dialect = conn.dialect.name
+    if page.after is None and page.before is None:
+        shape = (id(stmt), id(parent), id(keys), id(expand), page.backward, dialect)
+        cached = _PAGES_QUERIES.get(shape)
+        if cached is None:
+            if len(_PAGES_QUERIES) >= 64:  # only constant statements belong here
+                _PAGES_QUERIES.clear()
+            query = _pages_query(stmt, parent, keys, page, dialect, expand)
+            # What the ids in the shape name is kept alive with it, so no id is reused.
+            _PAGES_QUERIES[shape] = (query, (stmt, parent, keys, expand))
+        else:
+            query = cached[0]
+    else:
+        query = _pages_query(stmt, parent, keys, page, dialect, expand)
+    params = {"parent_ids": list(parent_ids), "page_limit": page.limit + 1}
+    grouped: dict[Any, list[Row[Any]]] = {}
+    for row in (await conn.execute(query, params)).all():
+        grouped.setdefault(row._mapping["_parent"], []).append(row)
+    for pid, rows in grouped.items():
+        pages[pid] = _page(rows, keys, page)
+    return pages
+
+
+_PAGES_QUERIES: dict[tuple[Any, ...], tuple[Select[Any], Any]] = {}
+
+
+def one_of(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:
+    """``column IN (:name)``; on PostgreSQL ``column = ANY(:name)`` with one array value."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _pages_query(
+    stmt: Select[Any],
+    parent: ColumnElement[Any],
+    keys: Sequence[SortKey],
+    page: PageArgs,
+    dialect: str,
+    expand: Callable[[Subquery], Select[Any]] | None,
+) -> Select[Any]:
     number = func.row_number().over(
         partition_by=parent, order_by=_order_by(keys, reverse=page.backward)
     )
     inner = (
         _filtered(_keyed(stmt, keys), keys, page)
-        .where(parent.in_(parent_ids))
+        .where(one_of(parent, "parent_ids", dialect))
         .add_columns(parent.label("_parent"), number.label("_n"))
         .subquery()
     )
-    query = (
-        select(inner)
-        .where(inner.c["_n"] <= literal(page.limit + 1))
+    return (
+        (select(inner) if expand is None else expand(inner))
+        .where(inner.c["_n"] <= bindparam("page_limit"))
         .order_by(inner.c["_parent"], inner.c["_n"])
     )
-    grouped: dict[Any, list[Row[Any]]] = {}
-    for row in (await conn.execute(query)).all():
-        grouped.setdefault(row._mapping["_parent"], []).append(row)
-    for pid, rows in grouped.items():
-        pages[pid] = _page(rows, keys, page)
-    return pages

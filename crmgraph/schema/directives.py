@@ -7,17 +7,12 @@ may not see become ``null`` and are left out of lists, with no hint that they ex
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
 import strawberry
-from strawberry.extensions.field_extension import (
-    AsyncExtensionResolver,
-    FieldExtension,
-    SyncExtensionResolver,
-)
+from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
 from strawberry.schema_directive import Location
 from strawberry.types import Info
 from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition
@@ -91,31 +86,13 @@ class GuardExtension(FieldExtension):
 
 
 class ConnectionGuardExtension(GuardExtension):
-    """The guard for a field that returns a connection: the page is filtered once.
-
-    A connection built by ``screened_connections`` has been filtered by this same rule
-    already and passes as it is, without a coroutine; that is what lets a page of issues
-    hand out each issue's contacts as plain values.
-    """
-
-    def resolve(guard, next_: SyncExtensionResolver, source: Any, info: Info, **kwargs: Any) -> Any:
-        result = next_(source, info, **kwargs)
-        if inspect.isawaitable(result):
-            return guard._screen_later(result, info)
-        if result is None or result.screened:
-            return result
-        return guard._screen(result, info)
+    """The guard for a field that returns a connection: the page is filtered once."""
 
     async def resolve_async(
         guard, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
     ) -> Any:
-        return await guard._screen(await next_(source, info, **kwargs), info)
-
-    async def _screen_later(guard, pending: Awaitable[Any], info: Info) -> Any:
-        return await guard._screen(await pending, info)
-
-    async def _screen(guard, result: Any, info: Info) -> Any:
-        if result is None or result.screened or not result.page.items:
+        result = await next_(source, info, **kwargs)
+        if result is None or not result.page.items:
             return result
         seen = await visible(info.context, result.page.items, guard.role, guard.scope)
         result.replace_page(_kept(result.page, seen))
@@ -137,7 +114,8 @@ async def screened_connections(
     ctx: Any, connection_type: Callable[..., C], pages: Mapping[K, Page[Any]]
 ) -> dict[K, C]:
     """Connections over ``pages``, filtered by the guard of their node type in one pass
-    (one level lookup per distinct scope over all pages) and marked as screened."""
+    (one level lookup per distinct scope over all pages) and marked as screened: such a
+    connection may be handed out without passing the guard again."""
     rule = _PROTECTED[connection_type.node_type]  # type: ignore[attr-defined]
     items = [item for page in pages.values() for item in page.items]
     seen = iter(await visible(ctx, items, int(rule.role), rule.scope))

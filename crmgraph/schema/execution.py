@@ -1,92 +1,147 @@
-"""Execution of plain scalar fields without a resolver call.
+"""Execution of plain fields without a resolver call.
 
-Most fields of a large answer are scalars read straight off a domain object (a contact's
-``email``, an issue's ``title``). graphql-core resolves each through the general path:
-a resolve-info object, strawberry's default resolver, then value completion — about
-3 µs per field, which is most of the CPU of a 100-item page. For a field that strawberry
-itself marks as basic (no resolver, no arguments, no field extension) and whose type is
-a scalar or an enum, the answer is the attribute coerced by the type, so this executor
-computes exactly that, and hands the object's other fields to graphql-core. Anything
-unusual (a null in a non-null field, a value the type rejects, a schema extension that
-wraps resolvers) takes graphql-core's own path, which reports the error as it always does.
+Most of a large answer is plain data read straight off domain objects: a contact's
+``email``, its ``organization`` and that organization's ``name``, the ``nodes`` of a page.
+graphql-core resolves each field through its general path (a resolve-info object,
+strawberry's default resolver, value completion, a response path), about 3 µs per field,
+which was most of the CPU of a 100-item page.
+
+A field is *plain* when strawberry marks it as basic (no resolver, no field extension)
+and it takes no arguments: its answer is the attribute of the same name. This executor
+answers plain fields itself:
+
+- a scalar or enum is the attribute coerced by its type;
+- an object, or a list of objects, whose selected fields are all plain again is
+  completed by a direct recursion over the values (the plan for each selection set is
+  worked out once per request).
+
+Everything else goes through graphql-core, which also gets the field back whenever the
+data is not what the type promises (a null in a non-null field, a value the type
+rejects, something that is not a list), so errors are reported exactly as before.
+Reading a plain field has no side effects, so answering it a second time that way is safe.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
     GraphQLField,
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     Undefined,
     is_leaf_type,
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
-class _Leaf(NamedTuple):
-    attribute: str
-    coerce: Any
-    nullable: bool
+class _Kind(enum.Enum):
+    GENERAL = "general"  # graphql-core's path
+    TYPENAME = "typename"
+    LEAF = "leaf"
+    OBJECT = "object"
+    LIST = "list"  # of objects
 
 
-#: Marks a value the direct path leaves to graphql-core (``None`` is a valid answer).
-_GENERAL = object()
+@dataclass(eq=False, slots=True)
+class _Field:
+    response_name: str
+    kind: _Kind
+    details: Any = None  # graphql-core's FieldDetailsList, for the general path
+    attribute: str = ""
+    nullable: bool = True
+    coerce: Any = None
+    items_nullable: bool = True
+    plan: _Plan | None = None
 
 
-def _leaf(field: GraphQLField) -> _Leaf | None:
-    definition = (field.extensions or {}).get("strawberry-definition")
+@dataclass(eq=False, slots=True)
+class _Plan:
+    type_name: str
+    fields: list[_Field] = field(default_factory=list)
+
+    @property
+    def plain(self) -> bool:
+        return all(f.kind is not _Kind.GENERAL for f in self.fields)
+
+
+class _NotAsPromised(Exception):
+    """The data does not fit the type; graphql-core will answer the field and say why."""
+
+
+def _attribute(definition: GraphQLField) -> str | None:
+    """The attribute a plain field reads, or None when the field is not plain."""
+    strawberry_field = (definition.extensions or {}).get("strawberry-definition")
     # ``_is_default`` is how strawberry marks the resolver it builds for a basic field.
-    if definition is None or field.args or not getattr(field.resolve, "_is_default", False):
+    if strawberry_field is None or definition.args:
         return None
-    if not definition.is_basic_field:
+    if not getattr(definition.resolve, "_is_default", False):
         return None
-    nullable = not isinstance(field.type, GraphQLNonNull)
-    leaf_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-    if not is_leaf_type(leaf_type):
+    if not strawberry_field.is_basic_field:
         return None
-    assert isinstance(leaf_type, GraphQLLeafType)
-    return _Leaf(definition.python_name, leaf_type.coerce_output_value, nullable)
+    name: str = strawberry_field.python_name
+    return name
 
 
-def _plans(parent_type: GraphQLObjectType) -> dict[str, _Leaf]:
-    """The direct fields of a type, by GraphQL name; worked out once per type."""
-    plans: dict[str, _Leaf] | None = getattr(parent_type, _PLANS, None)
-    if plans is None:
-        plans = {}
-        for name, field in parent_type.fields.items():
-            leaf = _leaf(field)
-            if leaf is not None:
-                plans[name] = leaf
-        setattr(parent_type, _PLANS, plans)
-    return plans
+def _unwrap(output: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
+    if isinstance(output, GraphQLNonNull):
+        return output.of_type, False
+    return output, True
 
 
-def _value(leaf: _Leaf, source: Any) -> Any:
-    value = getattr(source, leaf.attribute, None)
+def _complete(plan: _Plan, source: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = {}
+    for f in plan.fields:
+        answer[f.response_name] = (
+            _value(f, source) if f.kind is not _Kind.TYPENAME else (plan.type_name)
+        )
+    return answer
+
+
+def _value(f: _Field, source: Any) -> Any:
+    value = getattr(source, f.attribute)
     if value is None:
-        return None if leaf.nullable else _GENERAL
-    try:
-        coerced = leaf.coerce(value)
-    except Exception:  # the general path reports it properly
-        return _GENERAL
-    return _GENERAL if coerced is None or coerced is Undefined else coerced
-
-
-_PLANS = "_crmgraph_direct_fields"
+        if f.nullable:
+            return None
+        raise _NotAsPromised
+    if f.kind is _Kind.LEAF:
+        coerced = f.coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise _NotAsPromised
+        return coerced
+    assert f.plan is not None
+    if f.kind is _Kind.OBJECT:
+        return _complete(f.plan, value)
+    if not isinstance(value, list | tuple):
+        raise _NotAsPromised
+    items: list[Any] = []
+    for item in value:
+        if item is None:
+            if not f.items_nullable:
+                raise _NotAsPromised
+            items.append(None)
+        else:
+            items.append(_complete(f.plan, item))
+    return items
 
 
 class DirectLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor with a direct path for basic scalar fields."""
+    """graphql-core's executor with a direct path for plain fields."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         # A schema extension that wraps every resolver must see every field.
         self._direct = manager is None or not manager.middlewares
+        # Like graphql-core's own memo of sub-selections: by the identity of the grouped
+        # field set, which is kept alive beside its plan so that the id stays unique.
+        self._plans: dict[tuple[str, int], tuple[Any, _Plan]] = {}
 
     def execute_fields(
         self,
@@ -96,26 +151,73 @@ class DirectLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
-        plans = _plans(parent_type) if self._direct else None
-        if not plans:
+        if not self._direct:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        plan = self._plan(parent_type, grouped_field_set)
         direct: dict[str, Any] = {}
         general: dict[str, Any] = {}
-        for response_name, field_details_list in grouped_field_set.items():
-            leaf = plans.get(field_details_list[0].node.name.value)
-            value = _GENERAL if leaf is None else _value(leaf, source_value)
-            if value is _GENERAL:
-                general[response_name] = field_details_list
-            else:
-                direct[response_name] = value
+        for f in plan.fields:
+            if f.kind is _Kind.GENERAL:
+                general[f.response_name] = f.details
+                continue
+            try:
+                direct[f.response_name] = (
+                    plan.type_name if f.kind is _Kind.TYPENAME else _value(f, source_value)
+                )
+            except Exception:  # graphql-core answers it again and reports what is wrong
+                general[f.response_name] = f.details
         if not general:
             return direct
         rest = super().execute_fields(parent_type, source_value, path, general, position_context)
         if self.is_awaitable(rest):
             return _merge_later(grouped_field_set, direct, rest)
         return _merge(grouped_field_set, direct, rest)
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan:
+        key = (parent_type.name, id(grouped_field_set))
+        known = self._plans.get(key)
+        if known is not None:
+            return known[1]
+        plan = _Plan(parent_type.name)
+        for response_name, details in grouped_field_set.items():
+            plan.fields.append(self._field(parent_type, response_name, details))
+        self._plans[key] = (grouped_field_set, plan)
+        return plan
+
+    def _field(self, parent_type: GraphQLObjectType, response_name: str, details: Any) -> _Field:
+        general = _Field(response_name, _Kind.GENERAL, details)
+        node = details[0].node
+        if node.name.value == "__typename":
+            return _Field(response_name, _Kind.TYPENAME, details)
+        definition = parent_type.fields.get(node.name.value)
+        attribute = None if definition is None else _attribute(definition)
+        if definition is None or attribute is None:
+            return general
+        output, nullable = _unwrap(definition.type)
+        if is_leaf_type(output):
+            assert isinstance(output, GraphQLLeafType)
+            coerce = output.coerce_output_value
+            return _Field(response_name, _Kind.LEAF, details, attribute, nullable, coerce)
+        kind, items_nullable = _Kind.OBJECT, True
+        if isinstance(output, GraphQLList):
+            kind = _Kind.LIST
+            output, items_nullable = _unwrap(output.of_type)
+        sub = self._object_plan(output, details)
+        if sub is None:
+            return general
+        return _Field(response_name, kind, details, attribute, nullable, None, items_nullable, sub)
+
+    def _object_plan(self, output: GraphQLOutputType, details: Any) -> _Plan | None:
+        """The plan of a plain object's selection, when all of it is plain."""
+        if not isinstance(output, GraphQLObjectType) or output.is_type_of is not None:
+            return None
+        collected = self.collect_subfields(output, details)
+        if collected.new_defer_usages:
+            return None
+        plan = self._plan(output, collected.grouped_field_set)
+        return plan if plan.plain else None
 
 
 def _merge(order: Any, direct: dict[str, Any], rest: dict[str, Any]) -> dict[str, Any]:

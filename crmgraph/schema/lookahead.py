@@ -5,14 +5,17 @@ one awaited resolver per issue (authorization, a dataloader round trip, the guar
 a third of a millisecond each. The issue list looks ahead in the query instead, loads the
 contacts of every issue on the page at once for each argument shape the query uses, has
 the contact guard filter them in one pass, and leaves the finished connections in the
-request context, where the per-issue field picks them up without awaiting anything.
+request context. The per-issue field then answers from there, before strawberry's
+resolver machinery (argument conversion, extensions, a coroutine) is involved at all:
+``install_ready_values`` puts that lookup in front of the field's resolver.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.types.nodes import SelectedField, Selection
 
 from crmgraph.domain.errors import PublicError
@@ -23,6 +26,10 @@ from crmgraph.schema.crm import ContactConnection
 from crmgraph.schema.directives import screened_connections
 
 CONTACTS_FIELD = "customerRelationsContacts"
+#: Field metadata: ``find(context, source, arguments)`` returns the field's answer when a
+#: list loaded it ahead, else None (the field's resolver then runs as usual). Arguments
+#: are graphql-core's coerced values, by GraphQL name.
+READY = "ready_value"
 
 
 def contacts_key(issue_id: int, page: PageArgs) -> tuple[str, int, PageArgs]:
@@ -45,6 +52,49 @@ async def prefetch_issue_contacts(info: Any, issues: Sequence[Issue]) -> None:
         ctx.prefetched[contacts_key(issue_id, shape)] = connection
 
 
+def ready_contacts(ctx: Any, issue: Issue, arguments: dict[str, Any]) -> Any:
+    """The issue's contact connection for these arguments, if its list loaded it."""
+    try:
+        page = _page_args(arguments)
+    except PublicError:
+        return None
+    ready = ctx.prefetched.get(contacts_key(issue.id, page))
+    # Only what ``screened_connections`` built, i.e. filtered by the contact guard.
+    return ready if ready is not None and ready.screened else None
+
+
+def install_ready_values(schema: GraphQLSchema) -> int:
+    """Put each ``READY`` lookup in front of its field's resolver; returns how many."""
+    installed = 0
+    for named in schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType):
+            continue
+        for field in named.fields.values():
+            definition = (field.extensions or {}).get("strawberry-definition")
+            find = None if definition is None else definition.metadata.get(READY)
+            if find is not None and field.resolve is not None:
+                field.resolve = _ready_first(find, field.resolve)
+                installed += 1
+    return installed
+
+
+def _ready_first(find: Callable[..., Any], resolve: Callable[..., Any]) -> Callable[..., Any]:
+    def resolve_ready(source: Any, info: Any, **arguments: Any) -> Any:
+        value = find(info.context, source, arguments)
+        return resolve(source, info, **arguments) if value is None else value
+
+    return resolve_ready
+
+
+def _page_args(arguments: dict[str, Any]) -> PageArgs:
+    return PageArgs.of(
+        first=arguments.get("first"),
+        last=arguments.get("last"),
+        after=arguments.get("after"),
+        before=arguments.get("before"),
+    )
+
+
 def _requested_pages(selections: Sequence[Selection]) -> Iterator[PageArgs]:
     for connection in _fields(selections):
         for child in _fields(connection.selections):
@@ -62,11 +112,8 @@ def _contact_pages(selections: Sequence[Selection]) -> Iterator[PageArgs]:
             continue
         args = field.arguments
         try:
-            yield PageArgs.of(
-                first=_int(args.get("first")),
-                last=_int(args.get("last")),
-                after=args.get("after"),
-                before=args.get("before"),
+            yield _page_args(
+                {**args, "first": _int(args.get("first")), "last": _int(args.get("last"))}
             )
         except PublicError:
             # Bad arguments: the field reports them itself when it runs.

@@ -24,6 +24,7 @@ from crmgraph.schema import crm_mutations, move_mutations, world_mutations
 from crmgraph.schema.directives import install_guards, reachable_types
 from crmgraph.schema.execution import DirectLeafExecutionContext
 from crmgraph.schema.limits import QueryLimits, QueryLimitsExtension, StaticChecks
+from crmgraph.schema.lookahead import install_ready_values
 from crmgraph.schema.scalars import SCALARS, IssueID, NoteID, ProjectID, UserID
 from crmgraph.schema.subscriptions import Subscription
 from crmgraph.schema.world import Group, Info, Issue, Project, UserCore
@@ -174,7 +175,7 @@ def build_schema(
     limits = query_limits(settings)
     checks = StaticChecks(limits)
     install_guards(reachable_types([Query, Mutation, Subscription]))
-    return CrmSchema(
+    schema = CrmSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -193,3 +194,5 @@ def build_schema(
         hide_suggestions=not limits.introspection,
         execution_context_class=DirectLeafExecutionContext,
     )
+    install_ready_values(schema._schema)
+    return schema

@@ -9,7 +9,6 @@ import strawberry
 from crmgraph.context import RequestContext
 from crmgraph.domain import groups as domain_groups
 from crmgraph.domain import issues as domain_issues
-from crmgraph.domain.pagination import PageArgs
 from crmgraph.domain.roles import AccessLevel as Role
 from crmgraph.resolvers import crm as crm_reads
 from crmgraph.resolvers import groups as group_reads
@@ -31,7 +30,7 @@ from crmgraph.schema.crm import (
 from crmgraph.schema.crm import state_filter as crm_state
 from crmgraph.schema.directives import protected
 from crmgraph.schema.enums import IssuableState, IssueState, state_filter
-from crmgraph.schema.lookahead import contacts_key, prefetch_issue_contacts
+from crmgraph.schema.lookahead import READY, prefetch_issue_contacts, ready_contacts
 from crmgraph.schema.scalars import (
     CustomerRelationsContactID,
     CustomerRelationsOrganizationID,
@@ -314,8 +313,12 @@ class Issue:
     created_at: Time = strawberry.field(description="When the issue was created.")
     updated_at: Time = strawberry.field(description="When the issue was last changed.")
 
-    @strawberry.field(description="Contacts linked to the issue, in the order they were added.")
-    def customer_relations_contacts(
+    @strawberry.field(
+        description="Contacts linked to the issue, in the order they were added.",
+        # On an issue list the answer is usually loaded with the page (schema/lookahead.py).
+        metadata={READY: ready_contacts},
+    )
+    async def customer_relations_contacts(
         self,
         root: strawberry.Parent[domain_issues.Issue],
         info: Info,
@@ -324,13 +327,10 @@ class Issue:
         after: After = None,
         before: Before = None,
     ) -> ContactConnection | None:
-        # Not async: on an issue list the connection is usually ready (schema/lookahead.py)
-        # and comes back without a coroutine; otherwise graphql-core awaits the load.
-        page = page_args(first, last, after, before)
-        ready: ContactConnection | None = info.context.prefetched.get(contacts_key(root.id, page))
-        if ready is not None:
-            return ready
-        return _issue_contacts(info.context, root, page)
+        page = await crm_reads.issue_contacts(
+            info.context, root, page_args(first, last, after, before)
+        )
+        return ContactConnection(page=page)
 
     @strawberry.field(description="Comments and system notes on the issue, oldest first.")
     async def notes(
@@ -344,12 +344,6 @@ class Issue:
     ) -> NoteConnection:
         page = await issue_reads.notes(info.context, root, page_args(first, last, after, before))
         return NoteConnection(page=page)
-
-
-async def _issue_contacts(
-    ctx: RequestContext, issue: domain_issues.Issue, page: PageArgs
-) -> ContactConnection:
-    return ContactConnection(page=await crm_reads.issue_contacts(ctx, issue, page))
 
 
 @strawberry.type(name="Note", description="A comment on an issue, or a note the system wrote.")

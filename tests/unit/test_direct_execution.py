@@ -45,7 +45,34 @@ ITEMS = [
 
 
 @strawberry.type
+class Shelf:
+    label: str
+    items: list[Item]
+    maybe: list[Item | None] | None
+    best: Item | None
+    tags: list[str]
+
+
+GOOD = [ITEMS[0], ITEMS[0]]
+SHELVES = [
+    Shelf(label="one", items=GOOD, maybe=[None, ITEMS[0]], best=ITEMS[0], tags=["x"]),
+    Shelf(label="two", items=GOOD, maybe=None, best=None, tags=[]),
+    # Bad data below the shelf: an item with a null in a non-null field, a tuple for a list.
+    Shelf(label="bad", items=ITEMS, maybe=[ITEMS[1]], best=ITEMS[2], tags=["y"]),
+    Shelf(label="tuple", items=tuple(GOOD), maybe=[], best=ITEMS[0], tags=["z"]),  # type: ignore[arg-type]
+]
+
+
+@strawberry.type
 class Query:
+    @strawberry.field
+    def shelves(self) -> list[Shelf]:
+        return SHELVES[:2]
+
+    @strawberry.field
+    def all_shelves(self) -> list[Shelf | None]:
+        return SHELVES
+
     @strawberry.field
     def items(self) -> list[Item]:
         return ITEMS
@@ -67,6 +94,11 @@ PLAIN = strawberry.Schema(query=Query)
 DIRECT = strawberry.Schema(query=Query, execution_context_class=CountingContext)
 
 QUERIES = [
+    "{ shelves { label items { name color } maybe { count } best { name note } tags } }",
+    "{ shelves { __typename items { __typename name } best { ... on Item { name } } } }",
+    "{ allShelves { label items { name count } } }",
+    "{ allShelves { label maybe { name missing } } }",
+    "{ allShelves { label best { wrong name } items { shout } } }",
     "{ items { name note color count } }",
     "{ items { count name: color nick: name name2: name shout note } }",
     "{ items { __typename name nth(n: 3) name } }",
@@ -109,3 +141,16 @@ async def test_plain_scalar_fields_are_answered_without_a_resolver_call() -> Non
     assert result.errors is None
     # Only the list and the field with a resolver went through graphql-core's path.
     assert CountingContext.resolved == ["items", "shout", "shout", "shout"]
+
+
+async def test_plain_objects_and_lists_of_them_are_completed_without_resolver_calls() -> None:
+    CountingContext.resolved.clear()
+    result = await DIRECT.execute("{ shelves { label items { name } best { name color } } }")
+    assert result.errors is None
+    assert result.data == {
+        "shelves": [
+            {"label": "one", "items": [{"name": "a"}] * 2, "best": {"name": "a", "color": "RED"}},
+            {"label": "two", "items": [{"name": "a"}] * 2, "best": None},
+        ]
+    }
+    assert CountingContext.resolved == ["shelves"]
