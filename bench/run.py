@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -220,6 +221,49 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of one process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def cpu_snapshot(server: subprocess.Popen[bytes]) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes, PostgreSQL's and finished children
+    of this process (wrk), to split each request's CPU between them."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "server": sum(_cpu_seconds(p) for p in [server.pid, *_children(server.pid)]),
+        "database": sum(_cpu_seconds(p) for p in _postgres_pids()),
+        "client": usage.ru_utime + usage.ru_stime,
+    }
+
+
+def cpu_per_request(
+    before: dict[str, float], after: dict[str, float], requests: int
+) -> dict[str, float]:
+    """Milliseconds of CPU per request for each party (PostgreSQL backends that ended during
+    the run are not counted: the pools keep theirs open)."""
+    return {
+        f"cpu_ms_{party}": round((after[party] - before[party]) * 1000 / max(requests, 1), 2)
+        for party in before
+    }
+
+
 def run_wrk(op: Operation, token: str, port: int, seconds: int, connections: int) -> dict[str, Any]:
     bodies = ",".join(f"[==[{p}]==]" for p in op.payloads())
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
@@ -267,9 +311,11 @@ def main() -> int:
     try:
         for op in operations:
             run_wrk(op, token, args.port, 2, args.connections)  # warm-up: caches, pools
+            before = cpu_snapshot(server)
             measured = run_wrk(op, token, args.port, args.seconds, args.connections)
+            cpu = cpu_per_request(before, cpu_snapshot(server), measured["requests"])
             results.append({"key": op.key, "title": op.title,
-                            "sql_per_request": statements[op.key], **measured})  # fmt: skip
+                            "sql_per_request": statements[op.key], **measured, **cpu})  # fmt: skip
         memory = worker_peak_memory_mb(server)
     finally:
         stop_server(server)
@@ -303,14 +349,17 @@ def print_table(report: dict[str, Any]) -> None:
         f"peak worker memory {report['peak_worker_memory_mb']} MB"
     )
     header = (
-        f"{'op':<4} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'SQL/req':>8}  what"
+        f"{'op':<4} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'SQL/req':>8} "
+        f"{'CPU ms: server':>15} {'db':>5} {'wrk':>5}  what"
     )
     print(header)
     print("-" * len(header))
     for r in report["results"]:
         print(
             f"{r['key']:<4} {r['rps']:>8.0f} {r['p50']:>8.2f} {r['p95']:>8.2f} {r['p99']:>8.2f} "
-            f"{r['sql_per_request']:>8.1f}  {r['title']}"
+            f"{r['sql_per_request']:>8.1f} {r['cpu_ms_server']:>15.2f} "
+            f"{r['cpu_ms_database']:>5.2f} "
+            f"{r['cpu_ms_client']:>5.2f}  {r['title']}"
         )
 
 

@@ -38,7 +38,13 @@ from graphql import (
     Undefined,
     is_leaf_type,
 )
+from graphql.execution.values import get_argument_values
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+#: Field metadata: ``find(context, source, arguments)`` returns the field's answer when it
+#: was loaded ahead (schema/lookahead.py), else None; arguments are graphql-core's coerced
+#: values by GraphQL name. Such a field is plain whenever ``find`` has its answer.
+READY = "ready_value"
 
 
 class _Kind(enum.Enum):
@@ -47,6 +53,7 @@ class _Kind(enum.Enum):
     LEAF = "leaf"
     OBJECT = "object"
     LIST = "list"  # of objects
+    READY = "ready"  # an object loaded ahead
 
 
 @dataclass(eq=False, slots=True)
@@ -59,11 +66,14 @@ class _Field:
     coerce: Any = None
     items_nullable: bool = True
     plan: _Plan | None = None
+    find: Any = None
+    arguments: dict[str, Any] | None = None
 
 
 @dataclass(eq=False, slots=True)
 class _Plan:
     type_name: str
+    is_type_of: Any = None
     fields: list[_Field] = field(default_factory=list)
 
     @property
@@ -75,9 +85,16 @@ class _NotAsPromised(Exception):
     """The data does not fit the type; graphql-core will answer the field and say why."""
 
 
+def _strawberry_field(definition: GraphQLField) -> Any:
+    strawberry_field = (definition.extensions or {}).get("strawberry-definition")
+    if strawberry_field is None or definition.resolve is None:
+        return None
+    return strawberry_field
+
+
 def _attribute(definition: GraphQLField) -> str | None:
     """The attribute a plain field reads, or None when the field is not plain."""
-    strawberry_field = (definition.extensions or {}).get("strawberry-definition")
+    strawberry_field = _strawberry_field(definition)
     # ``_is_default`` is how strawberry marks the resolver it builds for a basic field.
     if strawberry_field is None or definition.args:
         return None
@@ -95,17 +112,24 @@ def _unwrap(output: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
     return output, True
 
 
-def _complete(plan: _Plan, source: Any) -> dict[str, Any]:
+def _complete(plan: _Plan, source: Any, context: Any) -> dict[str, Any]:
+    if plan.is_type_of is not None and plan.is_type_of(source, None) is not True:
+        raise _NotAsPromised
     answer: dict[str, Any] = {}
     for f in plan.fields:
         answer[f.response_name] = (
-            _value(f, source) if f.kind is not _Kind.TYPENAME else (plan.type_name)
+            plan.type_name if f.kind is _Kind.TYPENAME else _value(f, source, context)
         )
     return answer
 
 
-def _value(f: _Field, source: Any) -> Any:
-    value = getattr(source, f.attribute)
+def _value(f: _Field, source: Any, context: Any) -> Any:
+    if f.kind is _Kind.READY:
+        value = f.find(context, source, f.arguments)
+        if value is None:  # not loaded ahead: the field's resolver answers it
+            raise _NotAsPromised
+    else:
+        value = getattr(source, f.attribute)
     if value is None:
         if f.nullable:
             return None
@@ -116,8 +140,8 @@ def _value(f: _Field, source: Any) -> Any:
             raise _NotAsPromised
         return coerced
     assert f.plan is not None
-    if f.kind is _Kind.OBJECT:
-        return _complete(f.plan, value)
+    if f.kind is not _Kind.LIST:
+        return _complete(f.plan, value, context)
     if not isinstance(value, list | tuple):
         raise _NotAsPromised
     items: list[Any] = []
@@ -127,7 +151,7 @@ def _value(f: _Field, source: Any) -> Any:
                 raise _NotAsPromised
             items.append(None)
         else:
-            items.append(_complete(f.plan, item))
+            items.append(_complete(f.plan, item, context))
     return items
 
 
@@ -164,7 +188,9 @@ class DirectLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 continue
             try:
                 direct[f.response_name] = (
-                    plan.type_name if f.kind is _Kind.TYPENAME else _value(f, source_value)
+                    plan.type_name
+                    if f.kind is _Kind.TYPENAME
+                    else _value(f, source_value, self.context_value)
                 )
             except Exception:  # graphql-core answers it again and reports what is wrong
                 general[f.response_name] = f.details
@@ -180,7 +206,7 @@ class DirectLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         known = self._plans.get(key)
         if known is not None:
             return known[1]
-        plan = _Plan(parent_type.name)
+        plan = _Plan(parent_type.name, parent_type.is_type_of)
         for response_name, details in grouped_field_set.items():
             plan.fields.append(self._field(parent_type, response_name, details))
         self._plans[key] = (grouped_field_set, plan)
@@ -192,10 +218,23 @@ class DirectLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if node.name.value == "__typename":
             return _Field(response_name, _Kind.TYPENAME, details)
         definition = parent_type.fields.get(node.name.value)
-        attribute = None if definition is None else _attribute(definition)
-        if definition is None or attribute is None:
+        if definition is None:
+            return general
+        find = self._find(definition)
+        attribute = _attribute(definition)
+        if find is None and attribute is None:
             return general
         output, nullable = _unwrap(definition.type)
+        if find is not None:
+            arguments = self._arguments(definition, details)
+            sub = self._object_plan(output, details)
+            if arguments is None or sub is None:
+                return general
+            return _Field(
+                response_name, _Kind.READY, details, "", nullable, plan=sub, find=find,
+                arguments=arguments,
+            )  # fmt: skip
+        assert attribute is not None
         if is_leaf_type(output):
             assert isinstance(output, GraphQLLeafType)
             coerce = output.coerce_output_value
@@ -209,9 +248,27 @@ class DirectLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return general
         return _Field(response_name, kind, details, attribute, nullable, None, items_nullable, sub)
 
+    def _find(self, definition: GraphQLField) -> Any:
+        strawberry_field = _strawberry_field(definition)
+        return None if strawberry_field is None else strawberry_field.metadata.get(READY)
+
+    def _arguments(self, definition: GraphQLField, details: Any) -> dict[str, Any] | None:
+        """The field's coerced arguments (the same for every object of the selection)."""
+        try:
+            arguments: dict[str, Any] = get_argument_values(
+                definition,
+                details[0].node,
+                self.variable_values,
+                details[0].fragment_variable_values,
+                self.hide_suggestions,
+            )
+        except Exception:  # graphql-core's path reports the bad argument
+            return None
+        return arguments
+
     def _object_plan(self, output: GraphQLOutputType, details: Any) -> _Plan | None:
         """The plan of a plain object's selection, when all of it is plain."""
-        if not isinstance(output, GraphQLObjectType) or output.is_type_of is not None:
+        if not isinstance(output, GraphQLObjectType):
             return None
         collected = self.collect_subfields(output, details)
         if collected.new_defer_usages:

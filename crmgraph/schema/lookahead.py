@@ -7,7 +7,9 @@ contacts of every issue on the page at once for each argument shape the query us
 the contact guard filter them in one pass, and leaves the finished connections in the
 request context. The per-issue field then answers from there, before strawberry's
 resolver machinery (argument conversion, extensions, a coroutine) is involved at all:
-``install_ready_values`` puts that lookup in front of the field's resolver.
+the executor reads ``READY`` metadata itself (schema/execution.py), and
+``install_ready_values`` puts the same lookup in front of the field's resolver for
+graphql-core's path.
 """
 
 from __future__ import annotations
@@ -24,12 +26,9 @@ from crmgraph.domain.pagination import PageArgs
 from crmgraph.resolvers import crm as crm_reads
 from crmgraph.schema.crm import ContactConnection
 from crmgraph.schema.directives import screened_connections
+from crmgraph.schema.execution import READY
 
 CONTACTS_FIELD = "customerRelationsContacts"
-#: Field metadata: ``find(context, source, arguments)`` returns the field's answer when a
-#: list loaded it ahead, else None (the field's resolver then runs as usual). Arguments
-#: are graphql-core's coerced values, by GraphQL name.
-READY = "ready_value"
 
 
 def contacts_key(issue_id: int, page: PageArgs) -> tuple[str, int, PageArgs]:

@@ -30,7 +30,8 @@ from crmgraph.schema.crm import (
 from crmgraph.schema.crm import state_filter as crm_state
 from crmgraph.schema.directives import protected
 from crmgraph.schema.enums import IssuableState, IssueState, state_filter
-from crmgraph.schema.lookahead import READY, prefetch_issue_contacts, ready_contacts
+from crmgraph.schema.execution import READY
+from crmgraph.schema.lookahead import prefetch_issue_contacts, ready_contacts
 from crmgraph.schema.scalars import (
     CustomerRelationsContactID,
     CustomerRelationsOrganizationID,
