@@ -62,8 +62,9 @@ class Contact:
     phone: str | None
     description: str | None
     active: bool
-    created_at: datetime
-    updated_at: datetime
+    #: None when a list left the timestamps out because the query did not ask for them.
+    created_at: datetime | None
+    updated_at: datetime | None
 
     @property
     def gid(self) -> str:
@@ -79,8 +80,9 @@ class Organization:
     default_rate: Decimal | None
     description: str | None
     active: bool
-    created_at: datetime
-    updated_at: datetime
+    #: None when a list left the timestamps out because the query did not ask for them.
+    created_at: datetime | None
+    updated_at: datetime | None
 
     @property
     def gid(self) -> str:

@@ -16,6 +16,8 @@ from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence.contacts import (
     CONTACT_COLUMNS,
     JOINED_ORGANIZATION,
+    LEAN_CONTACT_COLUMNS,
+    LEAN_JOINED_ORGANIZATION,
     to_contact_with_organization,
 )
 from crmgraph.persistence.groups import GROUP_COLUMNS, is_self_or_descendant, to_group
@@ -96,7 +98,16 @@ LINKS = select(issue_contacts.c.contact_id)
 def _with_contacts(links: Subquery) -> Select[Any]:
     """Each numbered link's contact with its organization (contact and organization
     columns first, in the order ``to_contact_with_organization`` reads them)."""
-    return select(*CONTACT_COLUMNS, *JOINED_ORGANIZATION, links).select_from(
+    return _joined(links, CONTACT_COLUMNS, JOINED_ORGANIZATION)
+
+
+def _with_lean_contacts(links: Subquery) -> Select[Any]:
+    """As ``_with_contacts``, without the timestamps (see ``contacts_page``)."""
+    return _joined(links, LEAN_CONTACT_COLUMNS, LEAN_JOINED_ORGANIZATION)
+
+
+def _joined(links: Subquery, contact: Sequence[Any], organization: Sequence[Any]) -> Select[Any]:
+    return select(*contact, *organization, links).select_from(
         links.join(contacts, contacts.c.id == links.c.contact_id).outerjoin(
             organizations, organizations.c.id == contacts.c.organization_id
         )
@@ -104,12 +115,20 @@ def _with_contacts(links: Subquery) -> Select[Any]:
 
 
 async def issue_contacts_pages(
+    conn: AsyncConnection, issue_ids: Sequence[int], page: PageArgs, *, lean: bool = False
+) -> dict[int, Page[ContactWithOrganization]]:
+    """Contacts of many issues, with their organizations, in one query, in link order;
+    ``lean``: without timestamps."""
+    parent = issue_contacts.c.issue_id
+    expand = _with_lean_contacts if lean else _with_contacts
+    pages = await fetch_pages(conn, LINKS, parent, issue_ids, LINK_ORDER, page, expand)
+    return {issue_id: p.map(to_contact_with_organization) for issue_id, p in pages.items()}
+
+
+async def lean_issue_contacts_pages(
     conn: AsyncConnection, issue_ids: Sequence[int], page: PageArgs
 ) -> dict[int, Page[ContactWithOrganization]]:
-    """Contacts of many issues, with their organizations, in one query, in link order."""
-    parent = issue_contacts.c.issue_id
-    pages = await fetch_pages(conn, LINKS, parent, issue_ids, LINK_ORDER, page, _with_contacts)
-    return {issue_id: p.map(to_contact_with_organization) for issue_id, p in pages.items()}
+    return await issue_contacts_pages(conn, issue_ids, page, lean=True)
 
 
 def linked_to_contact(contact_id: int) -> ColumnElement[bool]:

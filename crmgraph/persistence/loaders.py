@@ -45,6 +45,10 @@ class Loaders:
         self.organizations: DataLoader[Any, Any] = self._by_key(contacts_repo.organizations_by_ids)
         self.group_chains: DataLoader[Any, Any] = self._by_key(links_repo.group_chains)
         self.issue_contacts: DataLoader[Any, Any] = self._paged(links_repo.issue_contacts_pages)
+        #: Without timestamps, for lists whose query does not show them.
+        self.lean_issue_contacts: DataLoader[Any, Any] = self._paged(
+            links_repo.lean_issue_contacts_pages
+        )
 
     def _by_key(self, fetch: Fetch) -> DataLoader[Any, Any]:
         async def batch(keys: list[Any]) -> list[Any]:

@@ -48,6 +48,8 @@ class ListQuery:
     state: StateFilter | None
     sort: str
     page: PageArgs
+    #: Leave the timestamps out: the query does not show them.
+    lean: bool = False
 
 
 async def contacts(
@@ -89,7 +91,7 @@ async def _listed(
     async with ctx.db.connect() as conn:
         return await fetch(
             conn, crm.id, ids=query.ids, search=query.search, state=query.state,
-            sort=query.sort, page=query.page,
+            sort=query.sort, page=query.page, lean=query.lean,
         )  # fmt: skip
 
 
@@ -154,9 +156,10 @@ async def issue_contacts(
 
 
 async def issues_contacts_pages(
-    ctx: RequestContext, issues: Sequence[Issue], shapes: Iterable[PageArgs]
+    ctx: RequestContext, issues: Sequence[Issue], shapes: Iterable[PageArgs], *, lean: bool
 ) -> dict[tuple[int, PageArgs], Page[ContactWithOrganization]]:
-    """``issue_contacts`` for a whole page of issues and each page shape, in one batch."""
+    """``issue_contacts`` for a whole page of issues and each page shape, in one batch
+    (``lean``: without timestamps, which the query does not show)."""
     # The answer is per project: ask once for each project on the page.
     by_project = {issue.project_id: issue for issue in issues}
     ability = Ability.READ_CRM_CONTACT
@@ -166,7 +169,8 @@ async def issues_contacts_pages(
     readable = {project for project, crm in zip(by_project, answers, strict=True) if crm}
     keys = [(issue.id, shape) for shape in shapes for issue in issues]
     wanted = [(i.id, shape) for shape in shapes for i in issues if i.project_id in readable]
-    found = await ctx.loaders.issue_contacts.load_many(wanted) if wanted else []
+    loader = ctx.loaders.lean_issue_contacts if lean else ctx.loaders.issue_contacts
+    found = await loader.load_many(wanted) if wanted else []
     pages = dict(zip(wanted, found, strict=True))
     return {key: pages.get(key, Page.empty()) for key in keys}
 

@@ -41,11 +41,13 @@ async def prefetch_issue_contacts(info: Any, issues: Sequence[Issue]) -> None:
     list field being resolved (``nodes`` or ``edges.node``, through fragments too)."""
     if not issues:
         return
-    shapes = set(_requested_pages(info.selected_fields))
+    selected = info.selected_fields
+    shapes = set(_requested_pages(selected))
     if not shapes:
         return
     ctx = info.context
-    pages = await crm_reads.issues_contacts_pages(ctx, issues, shapes)
+    lean = not asks_for_timestamps(selected)
+    pages = await crm_reads.issues_contacts_pages(ctx, issues, shapes, lean=lean)
     connections = await screened_connections(ctx, ContactConnection, pages)
     for (issue_id, shape), connection in connections.items():
         ctx.prefetched[contacts_key(issue_id, shape)] = connection
@@ -117,6 +119,18 @@ def _contact_pages(selections: Sequence[Selection]) -> Iterator[PageArgs]:
         except PublicError:
             # Bad arguments: the field reports them itself when it runs.
             continue
+
+
+TIMESTAMP_FIELDS = frozenset({"createdAt", "updatedAt"})
+
+
+def asks_for_timestamps(selections: Sequence[Selection]) -> bool:
+    """Whether ``createdAt`` or ``updatedAt`` is asked for anywhere in ``selections``:
+    lists that are not asked leave them out of their SQL (persistence/contacts.py)."""
+    return any(
+        field.name in TIMESTAMP_FIELDS or asks_for_timestamps(field.selections)
+        for field in _fields(selections)
+    )
 
 
 def _int(value: Any) -> int | None:

@@ -31,7 +31,11 @@ from crmgraph.schema.crm import state_filter as crm_state
 from crmgraph.schema.directives import protected
 from crmgraph.schema.enums import IssuableState, IssueState, state_filter
 from crmgraph.schema.execution import READY
-from crmgraph.schema.lookahead import prefetch_issue_contacts, ready_contacts
+from crmgraph.schema.lookahead import (
+    asks_for_timestamps,
+    prefetch_issue_contacts,
+    ready_contacts,
+)
 from crmgraph.schema.scalars import (
     CustomerRelationsContactID,
     CustomerRelationsOrganizationID,
@@ -118,6 +122,7 @@ class Group:
             state=crm_state(state),
             sort=(sort or ContactSort.LAST_NAME_ASC).value,
             page=page_args(first, last, after, before),
+            lean=not asks_for_timestamps(info.selected_fields),
         )
         page = await crm_reads.contacts(info.context, root, query)
         return ContactConnection(page=page)
@@ -166,6 +171,7 @@ class Group:
             state=crm_state(state),
             sort=(sort or OrganizationSort.NAME_ASC).value,
             page=page_args(first, last, after, before),
+            lean=not asks_for_timestamps(info.selected_fields),
         )
         page = await crm_reads.organizations(info.context, root, query)
         return OrganizationConnection(page=page)

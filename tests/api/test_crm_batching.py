@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from crmgraph.domain.roles import AccessLevel
@@ -129,3 +131,49 @@ async def test_issue_list_with_several_contact_page_shapes_uses_constant_queries
     assert ten == hundred
     # token, project with its chain, two access levels, issues, one contact query per shape
     assert hundred <= 8
+
+
+STAMPED_CONTACTS = (
+    '{ group(fullPath: "acme") { contacts(first: 20) { nodes { id %s organization { id %s } } } } }'
+)
+STAMPED_ISSUES = (
+    '{ project(fullPath: "acme/web") { issues(first: 20) { nodes { iid '
+    "customerRelationsContacts { nodes { id %s organization { id %s } } } } } } }"
+)
+
+
+@pytest.mark.parametrize("query", [STAMPED_CONTACTS, STAMPED_ISSUES])
+async def test_lists_read_timestamps_only_when_the_query_shows_them(
+    world: World, db: Database, token: str, query: str
+) -> None:
+    db.counter.reset()
+    lean = await world.gql(query % ("", ""), token=token)
+    lean_sql = " ".join(db.counter.statements)
+    db.counter.reset()
+    stamped = await world.gql(query % ("createdAt", "updatedAt"), token=token)
+    stamped_sql = " ".join(db.counter.statements)
+    assert lean.error_messages == stamped.error_messages == []
+    assert "customer_relations_contacts.created_at" not in lean_sql
+    assert "customer_relations_contacts.created_at" in stamped_sql
+    contacts = [
+        contact
+        for node in _nodes(stamped.data)
+        for contact in node.get("customerRelationsContacts", {"nodes": [node]})["nodes"]
+    ]
+    organizations = [c["organization"] for c in contacts if c["organization"]]
+    assert contacts and organizations
+    assert all(c["createdAt"].endswith("Z") for c in contacts)
+    assert all(o["updatedAt"].endswith("Z") for o in organizations)
+    # The same contacts either way, only without the two fields.
+    assert [c["id"] for c in contacts] == [
+        c["id"]
+        for node in _nodes(lean.data)
+        for c in node.get("customerRelationsContacts", {"nodes": [node]})["nodes"]
+    ]
+
+
+def _nodes(data: dict[str, Any]) -> list[dict[str, Any]]:
+    owner = data.get("group") or data["project"]
+    connection = owner.get("contacts") or owner["issues"]
+    nodes: list[dict[str, Any]] = connection["nodes"]
+    return nodes
