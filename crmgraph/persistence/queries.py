@@ -17,8 +17,10 @@ from sqlalchemy import (
     case,
     false,
     func,
+    literal,
     or_,
     select,
+    tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
@@ -96,6 +98,14 @@ def _order_by(keys: Sequence[SortKey], reverse: bool) -> list[ColumnElement[Any]
 
 def _beyond(keys: Sequence[SortKey], values: list[Any], reverse: bool) -> ColumnElement[bool]:
     """Rows strictly after ``values`` in the order (before it when ``reverse``)."""
+    if not any(key.nullable for key in keys) and len({key.descending for key in keys}) == 1:
+        # One row-value comparison: the database starts its index scan at the cursor,
+        # where the equivalent OR chain below is a filter over every row before it
+        # (page 50 of 100 contacts: 4,900 rows read and dropped, 2.2 ms -> see docs).
+        row = tuple_(*(key.column for key in keys))
+        cursor = tuple_(*(literal(v, key.column.type) for key, v in zip(keys, values, strict=True)))
+        descending = keys[0].descending != reverse
+        return row < cursor if descending else row > cursor
     alternatives: list[ColumnElement[bool]] = []
     equal_so_far: list[ColumnElement[bool]] = []
     for key, value in zip(keys, values, strict=True):

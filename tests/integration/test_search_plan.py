@@ -1,0 +1,102 @@
+"""Contact and organization searches use the trigram indexes on PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event, insert
+
+from crmgraph.domain.pagination import PageArgs
+from crmgraph.persistence import contacts as contacts_repo
+from crmgraph.persistence.tables import contacts, organizations
+from crmgraph.persistence.unit_of_work import Database
+from tests.world import World
+
+
+async def _plan(db: Database, search: Any) -> str:
+    """The plan PostgreSQL picks for the statement ``search`` sends."""
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with db.connect() as conn:
+            await search(conn)
+            statement, parameters = sent[-1]
+            rows = await conn.exec_driver_sql("EXPLAIN " + statement, parameters)
+            return "\n".join(row[0] for row in rows)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
+
+
+@pytest.mark.postgres_only
+async def test_searches_use_the_trigram_indexes_even_on_a_small_group(
+    world: World, db: Database
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the trigram indexes exist on PostgreSQL only")
+    # Small enough that a cheaply priced expression made the planner read every row.
+    group = await world.group("acme")
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(organizations),
+            [{"group_id": group.id, "name": f"Org {n}", "state": "active",
+              "created_at": world.now(), "updated_at": world.now()} for n in range(300)],
+        )  # fmt: skip
+        await conn.execute(
+            insert(contacts),
+            [{"group_id": group.id, "first_name": f"First{n}", "last_name": f"Last{n}",
+              "email": f"c{n}@example.com", "state": "active",
+              "created_at": world.now(), "updated_at": world.now()} for n in range(300)],
+        )  # fmt: skip
+        await conn.exec_driver_sql("ANALYZE customer_relations_contacts")
+        await conn.exec_driver_sql("ANALYZE customer_relations_organizations")
+    page = PageArgs.of(first=20)
+
+    contact_plan = await _plan(
+        db,
+        lambda conn: contacts_repo.contacts_page(
+            conn, group.id, ids=None, search="last12", state=None, sort="LAST_NAME_ASC",
+            page=page,
+        ),
+    )  # fmt: skip
+    organization_plan = await _plan(
+        db,
+        lambda conn: contacts_repo.organizations_page(
+            conn, group.id, ids=None, search="org 12", state=None, sort="NAME_ASC", page=page
+        ),
+    )
+    assert "ix_trgm_contacts_search" in contact_plan
+    assert "ix_trgm_organizations_search" in organization_plan
+
+
+@pytest.mark.postgres_only
+async def test_a_deep_page_starts_its_index_scan_at_the_cursor(world: World, db: Database) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("plans are PostgreSQL's")
+    group = await world.group("acme")
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(contacts),
+            [{"group_id": group.id, "first_name": f"First{n}", "last_name": f"Last{n:04d}",
+              "state": "active", "created_at": world.now(), "updated_at": world.now()}
+             for n in range(2000)],
+        )  # fmt: skip
+        await conn.exec_driver_sql("ANALYZE customer_relations_contacts")
+        first = await contacts_repo.contacts_page(
+            conn, group.id, ids=None, search=None, state=None, sort="LAST_NAME_ASC",
+            page=PageArgs.of(first=100),
+        )  # fmt: skip
+    after = PageArgs.of(first=100, after=first.end_cursor)
+    plan = await _plan(
+        db,
+        lambda conn: contacts_repo.contacts_page(
+            conn, group.id, ids=None, search=None, state=None, sort="LAST_NAME_ASC", page=after
+        ),
+    )
+    # The cursor is part of the index condition, not a filter over the rows before it.
+    condition = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "ROW(" in condition and "Filter" not in plan
