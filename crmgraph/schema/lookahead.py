@@ -41,12 +41,12 @@ async def prefetch_issue_contacts(info: Any, issues: Sequence[Issue]) -> None:
     list field being resolved (``nodes`` or ``edges.node``, through fragments too)."""
     if not issues:
         return
-    selected = info.selected_fields
-    shapes = set(_requested_pages(selected))
+    requested = list(_requested(info.selected_fields))
+    shapes = {shape for _, shape in requested if shape is not None}
     if not shapes:
         return
     ctx = info.context
-    lean = not asks_for_timestamps(selected)
+    lean = not any(asks_for_timestamps(field.selections) for field, _ in requested)
     pages = await crm_reads.issues_contacts_pages(ctx, issues, shapes, lean=lean)
     connections = await screened_connections(ctx, ContactConnection, pages)
     for (issue_id, shape), connection in connections.items():
@@ -96,29 +96,35 @@ def _page_args(arguments: dict[str, Any]) -> PageArgs:
     )
 
 
-def _requested_pages(selections: Sequence[Selection]) -> Iterator[PageArgs]:
+def _requested(
+    selections: Sequence[Selection],
+) -> Iterator[tuple[SelectedField, PageArgs | None]]:
+    """Each ``customerRelationsContacts`` below the list's items, with its page (None when
+    its arguments are bad: the field reports them itself when it runs)."""
     for connection in _fields(selections):
         for child in _fields(connection.selections):
             if child.name == "nodes":
-                yield from _contact_pages(child.selections)
+                yield from _contact_fields(child.selections)
             elif child.name == "edges":
                 for node in _fields(child.selections):
                     if node.name == "node":
-                        yield from _contact_pages(node.selections)
+                        yield from _contact_fields(node.selections)
 
 
-def _contact_pages(selections: Sequence[Selection]) -> Iterator[PageArgs]:
+def _contact_fields(
+    selections: Sequence[Selection],
+) -> Iterator[tuple[SelectedField, PageArgs | None]]:
     for field in _fields(selections):
         if field.name != CONTACTS_FIELD:
             continue
         args = field.arguments
         try:
-            yield _page_args(
+            shape: PageArgs | None = _page_args(
                 {**args, "first": _int(args.get("first")), "last": _int(args.get("last"))}
             )
         except PublicError:
-            # Bad arguments: the field reports them itself when it runs.
-            continue
+            shape = None
+        yield field, shape
 
 
 TIMESTAMP_FIELDS = frozenset({"createdAt", "updatedAt"})

@@ -172,6 +172,22 @@ async def test_lists_read_timestamps_only_when_the_query_shows_them(
     ]
 
 
+async def test_an_issue_list_showing_only_issue_timestamps_reads_contacts_without_them(
+    world: World, db: Database, token: str
+) -> None:
+    db.counter.reset()
+    response = await world.gql(
+        '{ project(fullPath: "acme/web") { issues(first: 20) { nodes { iid createdAt '
+        "customerRelationsContacts { nodes { id organization { name } } } } } } }",
+        token=token,
+    )
+    assert response.error_messages == []
+    assert all(n["createdAt"] for n in response.data["project"]["issues"]["nodes"])
+    contacts_sql = [s for s in db.counter.statements if "issue_customer_relations" in s]
+    assert contacts_sql
+    assert all("customer_relations_contacts.created_at" not in s for s in contacts_sql)
+
+
 def _nodes(data: dict[str, Any]) -> list[dict[str, Any]]:
     owner = data.get("group") or data["project"]
     connection = owner.get("contacts") or owner["issues"]
