@@ -246,8 +246,11 @@ def cpu_snapshot(server: subprocess.Popen[bytes]) -> dict[str, float]:
     """CPU seconds used so far by the server's processes, PostgreSQL's and finished children
     of this process (wrk), to split each request's CPU between them."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers = {p: _cpu_seconds(p) for p in [server.pid, *_children(server.pid)]}
+    if os.environ.get("BENCH_SHOW_WORKERS"):
+        print("  worker CPU s:", {p: round(v, 2) for p, v in workers.items()})
     return {
-        "server": sum(_cpu_seconds(p) for p in [server.pid, *_children(server.pid)]),
+        "server": sum(workers.values()),
         "database": sum(_cpu_seconds(p) for p in _postgres_pids()),
         "client": usage.ru_utime + usage.ru_stime,
     }

@@ -54,19 +54,29 @@ def _now() -> datetime:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from crmgraph import serving
+
     settings = _settings(args)
     os.environ["CRMGRAPH_DATABASE_URL"] = settings.database_url
     settings.token_secret()  # made once here, so that every worker reads the same file
-    uvicorn.run(
-        "crmgraph.app:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        loop="uvloop",
-        http="httptools",
-        log_level=args.log_level,
-    )
+    config = {
+        "app": "crmgraph.app:app_from_env",
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "log_level": args.log_level,
+    }
+    if args.workers > 1 and serving.reuse_port_supported():
+        # One listening socket per worker: see crmgraph/serving.py.
+        try:
+            supervisor = serving.Supervisor(config, args.workers)
+        except OSError as exc:
+            raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+        supervisor.run()
+        return
+    uvicorn.run(**config, workers=args.workers)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
