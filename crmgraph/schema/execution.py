@@ -24,7 +24,6 @@ Reading a plain field has no side effects, so answering it a second time that wa
 from __future__ import annotations
 
 import enum
-import keyword
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,7 +72,6 @@ class _Field:
     arguments: dict[str, Any] | None = None
     #: Values of exactly this class are their own output (a str for String and ID).
     passthrough: type | None = None
-    leaf_type: Any = None
 
 
 @dataclass(eq=False, slots=True)
@@ -81,9 +79,6 @@ class _Plan:
     type_name: str
     is_type_of: Any = None
     fields: list[_Field] = field(default_factory=list)
-    #: ``complete(source, context)`` made for this plan by ``_compiled``, once the plan
-    #: is plain (see there); None: ``_complete`` interprets the plan.
-    compiled: Any = None
 
     @property
     def plain(self) -> bool:
@@ -122,12 +117,9 @@ def _unwrap(output: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
 
 
 def _complete(plan: _Plan, source: Any, context: Any) -> dict[str, Any]:
-    if plan.compiled is not None:
-        answer: dict[str, Any] = plan.compiled(source, context, plan.fields)
-        return answer
     if plan.is_type_of is not None and plan.is_type_of(source, None) is not True:
         raise _NotAsPromised
-    answer = {}
+    answer: dict[str, Any] = {}
     for f in plan.fields:
         # Scalars inline (most fields are): one call less per field.
         if f.kind is _Kind.LEAF:
@@ -145,67 +137,6 @@ def _complete(plan: _Plan, source: Any, context: Any) -> dict[str, Any]:
         else:
             answer[f.response_name] = _value(f, source, context)
     return answer
-
-
-_COMPILED: dict[tuple[Any, ...], Any] = {}
-
-
-def _compiled(plan: _Plan) -> Any:
-    """``_complete`` for this plan as straight-line Python, or None when a name does not
-    allow it. A 100-object page spent most of its completion time walking the plan
-    (reading each field's settings for every object); the generated function has them as
-    constants and locals, and does exactly what the loop in ``_complete`` does. It is
-    made once per shape of selection and kept across requests (fields that are not
-    scalars are handed in at each call: their plans belong to the request)."""
-    if not all(f.kind is not _Kind.LEAF or _attribute_name(f.attribute) for f in plan.fields):
-        return None
-    shape = (
-        plan.type_name,
-        plan.is_type_of,
-        tuple((f.kind, f.response_name, f.attribute, f.nullable, f.leaf_type) for f in plan.fields),
-    )
-    found = _COMPILED.get(shape)
-    if found is None:
-        if len(_COMPILED) >= 1024:  # a bound, should clients send endless new shapes
-            _COMPILED.clear()
-        found = _COMPILED[shape] = _generate(plan)
-    return found
-
-
-def _generate(plan: _Plan) -> Any:
-    names: dict[str, Any] = {
-        "NotAsPromised": _NotAsPromised,
-        "Undefined": Undefined,
-        "value_of": _value,
-        "is_type_of": plan.is_type_of,
-    }
-    lines = ["def complete(source, context, fields):"]
-    if plan.is_type_of is not None:
-        lines.append("    if is_type_of(source, None) is not True: raise NotAsPromised")
-    entries = []
-    for n, f in enumerate(plan.fields):
-        if f.kind is _Kind.TYPENAME:
-            entries.append(f"{f.response_name!r}: {plan.type_name!r}")
-            continue
-        entries.append(f"{f.response_name!r}: v{n}")
-        if f.kind is not _Kind.LEAF:
-            lines.append(f"    v{n} = value_of(fields[{n}], source, context)")
-            continue
-        names[f"coerce{n}"] = f.coerce
-        names[f"same{n}"] = f.passthrough
-        lines.append(f"    v{n} = source.{f.attribute}")
-        lines.append(f"    if v{n} is None:")
-        lines.append("        pass" if f.nullable else "        raise NotAsPromised")
-        lines.append(f"    elif v{n}.__class__ is not same{n}:")
-        lines.append(f"        v{n} = coerce{n}(v{n})")
-        lines.append(f"        if v{n} is None or v{n} is Undefined: raise NotAsPromised")
-    lines.append("    return {" + ", ".join(entries) + "}")
-    exec("\n".join(lines), names)
-    return names["complete"]
-
-
-def _attribute_name(name: str) -> bool:
-    return name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__")
 
 
 def _value(f: _Field, source: Any, context: Any) -> Any:
@@ -327,7 +258,6 @@ class DirectLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
             # graphql-core's String and ID give a str back unchanged.
             leaf.passthrough = str if output in (GraphQLString, GraphQLID) else None
-            leaf.leaf_type = output
             return leaf
         kind, items_nullable = _Kind.OBJECT, True
         if isinstance(output, GraphQLList):
@@ -364,11 +294,7 @@ class DirectLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if collected.new_defer_usages:
             return None
         plan = self._plan(output, collected.grouped_field_set)
-        if not plan.plain:
-            return None
-        if plan.compiled is None:
-            plan.compiled = _compiled(plan)
-        return plan
+        return plan if plan.plain else None
 
 
 def _merge(order: Any, direct: dict[str, Any], rest: dict[str, Any]) -> dict[str, Any]:
