@@ -18,7 +18,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
@@ -28,7 +27,7 @@ from crmgraph.domain.contacts import Contact, ContactWithOrganization, Organizat
 from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence.queries import SortKey, fetch_page, like_pattern
 from crmgraph.persistence.tables import contacts, organizations
-from crmgraph.persistence.unit_of_work import is_unique_violation
+from crmgraph.persistence.unit_of_work import write_one
 
 EMAIL_INDEX = "ix_customer_relations_contacts_group_id_lower_email"
 NAME_INDEX = "ix_customer_relations_organizations_group_id_lower_name"
@@ -359,17 +358,6 @@ async def contacts_by_emails(
 # ------------------------------------------------------------------ writes
 
 
-async def _write(conn: AsyncConnection, stmt: Any, index: str, taken: type[Exception]) -> Any:
-    """Run an insert/update; a clash on ``index`` (the database's own check) raises ``taken``."""
-    try:
-        async with conn.begin_nested():
-            return (await conn.execute(stmt)).one()
-    except IntegrityError as exc:
-        if is_unique_violation(exc, index):
-            raise taken() from exc
-        raise
-
-
 async def create_contact(
     conn: AsyncConnection, *, group_id: int, values: dict[str, Any], now: datetime
 ) -> Contact:
@@ -378,7 +366,7 @@ async def create_contact(
         .values(group_id=group_id, created_at=now, updated_at=now, **_state_values(values))
         .returning(*CONTACT_COLUMNS)
     )
-    return to_contact(await _write(conn, stmt, EMAIL_INDEX, EmailTaken))
+    return to_contact(await write_one(conn, stmt, EmailTaken, EMAIL_INDEX))
 
 
 async def update_contact(
@@ -390,7 +378,7 @@ async def update_contact(
         .values(updated_at=now, **_state_values(values))
         .returning(*CONTACT_COLUMNS)
     )
-    return to_contact(await _write(conn, stmt, EMAIL_INDEX, EmailTaken))
+    return to_contact(await write_one(conn, stmt, EmailTaken, EMAIL_INDEX))
 
 
 async def create_organization(
@@ -401,7 +389,7 @@ async def create_organization(
         .values(group_id=group_id, created_at=now, updated_at=now, **_state_values(values))
         .returning(*ORGANIZATION_COLUMNS)
     )
-    return to_organization(await _write(conn, stmt, NAME_INDEX, NameTaken))
+    return to_organization(await write_one(conn, stmt, NameTaken, NAME_INDEX))
 
 
 async def update_organization(
@@ -413,7 +401,7 @@ async def update_organization(
         .values(updated_at=now, **_state_values(values))
         .returning(*ORGANIZATION_COLUMNS)
     )
-    return to_organization(await _write(conn, stmt, NAME_INDEX, NameTaken))
+    return to_organization(await write_one(conn, stmt, NameTaken, NAME_INDEX))
 
 
 async def autocomplete_contacts(

@@ -16,14 +16,13 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crmgraph.domain.groups import Group, Project, ancestor_paths
 from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence.queries import SortKey, fetch_page, like_pattern
 from crmgraph.persistence.tables import groups, projects
-from crmgraph.persistence.unit_of_work import is_unique_violation
+from crmgraph.persistence.unit_of_work import write_one
 
 
 class PathTaken(Exception):
@@ -154,13 +153,7 @@ async def create_group(
         )
         .returning(*GROUP_COLUMNS)
     )
-    try:
-        async with conn.begin_nested():
-            row = (await conn.execute(stmt)).one()
-    except IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise PathTaken(full_path) from exc
-        raise
+    row = await write_one(conn, stmt, lambda: PathTaken(full_path))
     return to_group(row)
 
 
@@ -192,13 +185,7 @@ async def create_project(
         )
         .returning(*PROJECT_COLUMNS)
     )
-    try:
-        async with conn.begin_nested():
-            row = (await conn.execute(stmt)).one()
-    except IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise PathTaken(full_path) from exc
-        raise
+    row = await write_one(conn, stmt, lambda: PathTaken(full_path))
     return to_project(row)
 
 

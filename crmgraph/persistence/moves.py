@@ -53,7 +53,7 @@ from crmgraph.persistence.tables import (
     organizations,
     projects,
 )
-from crmgraph.persistence.unit_of_work import is_unique_violation
+from crmgraph.persistence.unit_of_work import is_unique_violation, write_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +140,7 @@ async def move_project(
         .values(group_id=group_id, full_path=full_path, updated_at=now)
         .returning(*PROJECT_COLUMNS)
     )
-    try:
-        async with conn.begin_nested():
-            row = (await conn.execute(stmt)).one()
-    except IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise PathTaken(full_path) from exc
-        raise
+    row = await write_one(conn, stmt, lambda: PathTaken(full_path))
     return to_project(row)
 
 

@@ -7,7 +7,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -189,6 +189,24 @@ def _is_unstorable_text(exc: BaseException) -> bool:
     if isinstance(exc, UnicodeEncodeError):
         return True
     return isinstance(exc, DBAPIError) and "NUL (0x00)" in str(exc.orig)
+
+
+async def write_one(
+    conn: AsyncConnection,
+    stmt: Any,
+    clash: Callable[[], Exception],
+    index_name: str | None = None,
+) -> Any:
+    """Run an insert/update returning one row, in a savepoint; a unique-constraint failure
+    (of ``index_name``, when given) raises ``clash()``: the database's own check, so
+    concurrent writers cannot both get through."""
+    try:
+        async with conn.begin_nested():
+            return (await conn.execute(stmt)).one()
+    except IntegrityError as exc:
+        if is_unique_violation(exc, index_name):
+            raise clash() from exc
+        raise
 
 
 def is_unique_violation(exc: IntegrityError, index_name: str | None = None) -> bool:

@@ -8,13 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crmgraph.domain.users import PersonalAccessToken, Scope, User
 from crmgraph.persistence.tables import personal_access_tokens as tokens_t
 from crmgraph.persistence.tables import users as users_t
-from crmgraph.persistence.unit_of_work import is_unique_violation
+from crmgraph.persistence.unit_of_work import write_one
 
 
 class UsernameTaken(Exception):
@@ -59,13 +58,7 @@ async def create_user(
         )
         .returning(*USER_COLUMNS)
     )
-    try:
-        async with conn.begin_nested():
-            row = (await conn.execute(stmt)).one()
-    except IntegrityError as exc:
-        if is_unique_violation(exc):
-            raise UsernameTaken(username) from exc
-        raise
+    row = await write_one(conn, stmt, lambda: UsernameTaken(username))
     return to_user(row)
 
 
