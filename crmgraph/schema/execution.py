@@ -63,7 +63,7 @@ class _Field:
     response_name: str
     kind: _Kind
     details: Any = None  # graphql-core's FieldDetailsList, for the general path
-    attribute: str = ""
+    attribute: str = ""  # what a plain field reads; for __typename, the type's name
     nullable: bool = True
     coerce: Any = None
     items_nullable: bool = True
@@ -76,7 +76,6 @@ class _Field:
 
 @dataclass(eq=False, slots=True)
 class _Plan:
-    type_name: str
     is_type_of: Any = None
     fields: list[_Field] = field(default_factory=list)
 
@@ -110,6 +109,12 @@ def _attribute(definition: GraphQLField) -> str | None:
     return name
 
 
+def ready_finder(definition: GraphQLField) -> Any:
+    """The field's ``READY`` lookup, if its metadata names one."""
+    strawberry_field = _strawberry_field(definition)
+    return None if strawberry_field is None else strawberry_field.metadata.get(READY)
+
+
 def _unwrap(output: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
     if isinstance(output, GraphQLNonNull):
         return output.of_type, False
@@ -119,27 +124,12 @@ def _unwrap(output: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
 def _complete(plan: _Plan, source: Any, context: Any) -> dict[str, Any]:
     if plan.is_type_of is not None and plan.is_type_of(source, None) is not True:
         raise _NotAsPromised
-    answer: dict[str, Any] = {}
-    for f in plan.fields:
-        # Scalars inline (most fields are): one call less per field.
-        if f.kind is _Kind.LEAF:
-            value = getattr(source, f.attribute)
-            if value is None:
-                if not f.nullable:
-                    raise _NotAsPromised
-            elif value.__class__ is not f.passthrough:
-                value = f.coerce(value)
-                if value is None or value is Undefined:
-                    raise _NotAsPromised
-            answer[f.response_name] = value
-        elif f.kind is _Kind.TYPENAME:
-            answer[f.response_name] = plan.type_name
-        else:
-            answer[f.response_name] = _value(f, source, context)
-    return answer
+    return {f.response_name: _value(f, source, context) for f in plan.fields}
 
 
 def _value(f: _Field, source: Any, context: Any) -> Any:
+    if f.kind is _Kind.TYPENAME:
+        return f.attribute
     if f.kind is _Kind.READY:
         value = f.find(context, source, f.arguments)
         if value is None:  # not loaded ahead: the field's resolver answers it
@@ -151,6 +141,8 @@ def _value(f: _Field, source: Any, context: Any) -> Any:
             return None
         raise _NotAsPromised
     if f.kind is _Kind.LEAF:
+        if value.__class__ is f.passthrough:
+            return value
         coerced = f.coerce(value)
         if coerced is None or coerced is Undefined:
             raise _NotAsPromised
@@ -203,11 +195,7 @@ class DirectLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 general[f.response_name] = f.details
                 continue
             try:
-                direct[f.response_name] = (
-                    plan.type_name
-                    if f.kind is _Kind.TYPENAME
-                    else _value(f, source_value, self.context_value)
-                )
+                direct[f.response_name] = _value(f, source_value, self.context_value)
             except Exception:  # graphql-core answers it again and reports what is wrong
                 general[f.response_name] = f.details
         if not general:
@@ -222,7 +210,7 @@ class DirectLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         known = self._plans.get(key)
         if known is not None:
             return known[1]
-        plan = _Plan(parent_type.name, parent_type.is_type_of)
+        plan = _Plan(parent_type.is_type_of)
         for response_name, details in grouped_field_set.items():
             plan.fields.append(self._field(parent_type, response_name, details))
         self._plans[key] = (grouped_field_set, plan)
@@ -232,11 +220,11 @@ class DirectLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         general = _Field(response_name, _Kind.GENERAL, details)
         node = details[0].node
         if node.name.value == "__typename":
-            return _Field(response_name, _Kind.TYPENAME, details)
+            return _Field(response_name, _Kind.TYPENAME, details, parent_type.name)
         definition = parent_type.fields.get(node.name.value)
         if definition is None:
             return general
-        find = self._find(definition)
+        find = ready_finder(definition)
         attribute = _attribute(definition)
         if find is None and attribute is None:
             return general
@@ -267,10 +255,6 @@ class DirectLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if sub is None:
             return general
         return _Field(response_name, kind, details, attribute, nullable, None, items_nullable, sub)
-
-    def _find(self, definition: GraphQLField) -> Any:
-        strawberry_field = _strawberry_field(definition)
-        return None if strawberry_field is None else strawberry_field.metadata.get(READY)
 
     def _arguments(self, definition: GraphQLField, details: Any) -> dict[str, Any] | None:
         """The field's coerced arguments (the same for every object of the selection)."""

@@ -26,7 +26,7 @@ from crmgraph.domain.pagination import PageArgs
 from crmgraph.resolvers import crm as crm_reads
 from crmgraph.schema.crm import ContactConnection
 from crmgraph.schema.directives import screened_connections
-from crmgraph.schema.execution import READY
+from crmgraph.schema.execution import ready_finder
 
 CONTACTS_FIELD = "customerRelationsContacts"
 
@@ -71,9 +71,8 @@ def install_ready_values(schema: GraphQLSchema) -> int:
         if not isinstance(named, GraphQLObjectType):
             continue
         for field in named.fields.values():
-            definition = (field.extensions or {}).get("strawberry-definition")
-            find = None if definition is None else definition.metadata.get(READY)
-            if find is not None and field.resolve is not None:
+            find = ready_finder(field)
+            if find is not None:
                 field.resolve = _ready_first(find, field.resolve)
                 installed += 1
     return installed
