@@ -38,22 +38,18 @@ JOINED_ORGANIZATION = tuple(c.label(f"org_{c.name}") for c in organizations.c)
 TIMESTAMPS = ("created_at", "updated_at")
 
 
-def _lean(columns: Sequence[Any]) -> tuple[Any, ...]:
+def _lean(columns: Sequence[Any], timestamps: Sequence[str] = TIMESTAMPS) -> tuple[Any, ...]:
     """``columns`` with NULL in place of the timestamps, at the same positions. Lists whose
     query does not ask for them read these: formatting and parsing timestamptz is the
     costliest part of reading a row (0.8 -> 0.4 ms for a page of 100 contacts)."""
     return tuple(
-        null().label(name) if name in TIMESTAMPS else column
-        for column, name in zip(columns, (c.name for c in columns), strict=True)
+        null().label(column.name) if column.name in timestamps else column for column in columns
     )
 
 
 LEAN_CONTACT_COLUMNS = _lean(CONTACT_COLUMNS)
 LEAN_ORGANIZATION_COLUMNS = _lean(ORGANIZATION_COLUMNS)
-LEAN_JOINED_ORGANIZATION = tuple(
-    null().label(f"org_{c.name}") if c.name in TIMESTAMPS else c.label(f"org_{c.name}")
-    for c in organizations.c
-)
+LEAN_JOINED_ORGANIZATION = _lean(JOINED_ORGANIZATION, [f"org_{name}" for name in TIMESTAMPS])
 WITH_ORGANIZATION = contacts.outerjoin(
     organizations, organizations.c.id == contacts.c.organization_id
 )

@@ -121,9 +121,9 @@ async def screened_connections(
     seen = iter(await visible(ctx, items, int(rule.role), rule.scope))
     connections = {}
     for key, page in pages.items():
-        connection = connection_type(page=_kept(page, [next(seen) for _ in page.items]))
-        connection.screened = True  # type: ignore[attr-defined]
-        connections[key] = connection
+        connections[key] = connection_type(
+            page=_kept(page, [next(seen) for _ in page.items]), screened=True
+        )
     return connections
 
 
