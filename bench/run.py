@@ -197,7 +197,7 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 def worker_peak_memory_mb(server: subprocess.Popen[bytes]) -> float:
     """The highest peak resident size (VmHWM) among the server's processes."""
     peaks = []
-    for pid in [server.pid, *_children(server.pid)]:
+    for pid in [server.pid, *child_pids(server.pid)]:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
@@ -208,7 +208,8 @@ def worker_peak_memory_mb(server: subprocess.Popen[bytes]) -> float:
     return round(max(peaks, default=0.0), 1)
 
 
-def _children(pid: int) -> list[int]:
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -246,7 +247,7 @@ def cpu_snapshot(server: subprocess.Popen[bytes]) -> dict[str, float]:
     """CPU seconds used so far by the server's processes, PostgreSQL's and finished children
     of this process (wrk), to split each request's CPU between them."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    workers = {p: _cpu_seconds(p) for p in [server.pid, *_children(server.pid)]}
+    workers = {p: _cpu_seconds(p) for p in [server.pid, *child_pids(server.pid)]}
     if os.environ.get("BENCH_SHOW_WORKERS"):
         print("  worker CPU s:", {p: round(v, 2) for p, v in workers.items()})
     return {

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.run import child_pids
 from crmgraph.persistence.migrate import upgrade_url
 
 BINARY = Path(sys.executable).parent / "crmgraph"
@@ -24,19 +25,6 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def _listening_inodes(port: int) -> set[str]:
@@ -99,7 +87,7 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
 
 def _workers(server: subprocess.Popen[bytes], port: int) -> list[int]:
     listening = _listening_inodes(port)
-    return [pid for pid in _children(server.pid) if _socket_inodes(pid) & listening]
+    return [pid for pid in child_pids(server.pid) if _socket_inodes(pid) & listening]
 
 
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
