@@ -16,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import weakref
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +41,7 @@ from crmgraph.authz.actor import Actor
 from crmgraph.context import RequestContext, authenticate, utc_now
 from crmgraph.graphiql import graphiql_page
 from crmgraph.persistence.unit_of_work import DatabaseUnavailable
+from crmgraph.request_tasks import recording_request_tasks
 from crmgraph.schema.root import (
     TIMED_OUT_CODE,
     TIMED_OUT_ERROR,
@@ -327,32 +326,6 @@ def result_body(result: ExecutionResult, media: str) -> dict[str, Any]:
     return body
 
 
-#: The tasks started while answering a request (dataloader batches run in tasks of their
-#: own): on a timeout they are cancelled with the request, so their SQL stops too.
-_request_tasks: ContextVar[weakref.WeakSet[asyncio.Task[Any]] | None] = ContextVar(
-    "crmgraph_request_tasks", default=None
-)
-
-
-def _track_request_tasks(loop: asyncio.AbstractEventLoop) -> None:
-    previous = loop.get_task_factory()
-    if getattr(previous, "tracks_request_tasks", False):
-        return
-
-    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
-        if previous is not None:
-            task: asyncio.Task[Any] = previous(loop, coro, **kwargs)  # type: ignore[assignment]
-        else:
-            task = asyncio.Task(coro, loop=loop, **kwargs)
-        tracked = _request_tasks.get()
-        if tracked is not None:
-            tracked.add(task)
-        return task
-
-    factory.tracks_request_tasks = True  # type: ignore[attr-defined]
-    loop.set_task_factory(factory)
-
-
 class GraphQLEndpoint:
     """The ASGI endpoint behind ``/api/graphql`` and ``/graphql``."""
 
@@ -408,30 +381,25 @@ class GraphQLEndpoint:
         self, request: Request, operations: list[Operation], media: str, *, batch: bool
     ) -> Response:
         limit = self.settings.request_timeout_seconds
-        _track_request_tasks(asyncio.get_running_loop())
-        tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
-        token = _request_tasks.set(tasks)
-        try:
-            async with asyncio.timeout(limit if limit > 0 else None) as deadline:
-                try:
-                    return await self.execute(request, operations, media, batch=batch)
-                except Unavailable:
-                    # Connections the server dropped (a restart, a failover) are found dead
-                    # only when used; the pool has replaced them by now. Reads run once
-                    # more, writes never: a lost COMMIT may still have been applied.
-                    if any(is_mutation(op) for op in operations):
-                        raise
-                    logger.info("Database connection lost; running the query once more")
-                    return await self.execute(request, operations, media, batch=batch)
-        except TimeoutError:
-            if not deadline.expired():
-                raise
-            for task in tasks:
-                task.cancel()
-            logger.warning("Request timed out after %s s", limit)
-            raise Refusal(503, TIMED_OUT_ERROR) from None
-        finally:
-            _request_tasks.reset(token)
+        with recording_request_tasks() as tasks:
+            try:
+                async with asyncio.timeout(limit if limit > 0 else None) as deadline:
+                    try:
+                        return await self.execute(request, operations, media, batch=batch)
+                    except Unavailable:
+                        # Connections the server dropped (a restart, a failover) are found
+                        # dead only when used; the pool has replaced them by now. Reads run
+                        # once more, writes never: a lost COMMIT may have been applied.
+                        if any(is_mutation(op) for op in operations):
+                            raise
+                        logger.info("Database connection lost; running the query once more")
+                        return await self.execute(request, operations, media, batch=batch)
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                logger.warning("Request timed out after %s s", limit)
+                await tasks.stop()
+                raise Refusal(503, TIMED_OUT_ERROR) from None
 
     async def execute(
         self, request: Request, operations: list[Operation], media: str, *, batch: bool

@@ -4,6 +4,7 @@ repeated fields, tokens, page size and time."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import httpx
@@ -410,9 +411,40 @@ async def test_a_slow_request_is_503_and_its_work_is_cancelled(
     response = await post(app, {"query": '{ group(fullPath: "acme") { id } }'})
     assert asyncio.get_running_loop().time() - started < 2
     assert (response.status_code, response.json()) == (503, {"errors": [{"message": TIMED_OUT}]})
-    for _ in range(10):
-        await asyncio.sleep(0)
+    # Stopped before the answer went out, not some time after it.
     assert sorted(cancelled) == ["resolver", "side task"]
+
+
+async def test_a_timeout_lets_a_batch_finish_its_cleanup_before_answering(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps: list[str] = []
+
+    async def cleanup() -> None:
+        await asyncio.sleep(0.2)
+        steps.append("cleanup finished")
+
+    async def batch() -> None:
+        await asyncio.sleep(0.01)
+        # As SQLAlchemy closes a connection: in a task of its own, shielded, and waited
+        # for even when the batch is cancelled meanwhile.
+        closing = asyncio.ensure_future(cleanup())
+        while not closing.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(closing)
+        steps.append("batch finished")
+
+    async def slow(ctx: Any, full_path: str) -> None:
+        # As aiodataloader does: the batch starts from a callback, the resolver waits on a
+        # future of its own.
+        asyncio.get_running_loop().call_soon(asyncio.ensure_future, batch())
+        await asyncio.Future()
+
+    monkeypatch.setattr(group_reads, "group_by_full_path", slow)
+    app = app_with(world, request_timeout_seconds=0.1)
+    response = await post(app, {"query": '{ group(fullPath: "acme") { id } }'})
+    assert response.status_code == 503
+    assert steps == ["cleanup finished", "batch finished"]
 
 
 async def test_a_timed_out_statement_stops_on_postgresql(
@@ -426,12 +458,16 @@ async def test_a_timed_out_statement_stops_on_postgresql(
             async with ctx.db.connect() as conn:
                 await conn.execute(text("SELECT pg_sleep(30) /* crmgraph-timeout-test */"))
 
-        await asyncio.ensure_future(batch())
+        # Started from a callback, as aiodataloader starts its batches.
+        asyncio.get_running_loop().call_soon(asyncio.ensure_future, batch())
+        await asyncio.Future()
 
     monkeypatch.setattr(group_reads, "group_by_full_path", sleep_in_the_database)
     app = app_with(world, request_timeout_seconds=0.3)
     response = await post(app, {"query": '{ group(fullPath: "acme") { id } }'})
     assert (response.status_code, response.json()["errors"][0]["message"]) == (503, TIMED_OUT)
+    # The batch's connection went back to the pool before the answer.
+    assert world.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     for _ in range(50):
         async with world.db.connect() as conn:
             running = await conn.execute(
