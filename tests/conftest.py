@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from crmgraph.persistence.migrate import upgrade
 from crmgraph.persistence.tables import metadata
@@ -81,6 +82,12 @@ async def db(migrated_db: Database) -> AsyncIterator[Database]:
     await _empty(migrated_db)
     migrated_db.counter.reset()
     yield migrated_db
+    # A connection still out now was lost by the code under test: the garbage collector
+    # would report it much later, in whichever test happens to be running then.
+    pool = migrated_db.engine.pool
+    assert isinstance(pool, QueuePool)
+    checked_out = pool.checkedout()
+    assert checked_out == 0, f"{checked_out} connection(s) not returned to the pool"
     await _empty(migrated_db)
 
 
