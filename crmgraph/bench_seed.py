@@ -161,6 +161,7 @@ async def load_bench(db: Database, scale: float, *, now: datetime | None = None)
             .values(last_issue_iid=per_project)
         )
         await _reset_sequences(conn)
+    await _vacuum(db)
     return {
         "organizations": size.organizations,
         "contacts": size.contacts,
@@ -311,4 +312,14 @@ async def _reset_sequences(conn: AsyncConnection) -> None:
                 f"COALESCE((SELECT max(id) FROM {table.name}), 1))"
             )
         )
-    await conn.execute(text("ANALYZE"))
+
+
+async def _vacuum(db: Database) -> None:
+    """VACUUM (ANALYZE) what was loaded: statistics for the planner, the visibility map
+    for index-only scans, and the GIN indexes' pending lists merged. COPY leaves up to
+    4 MB of trigram entries pending, which every search then scans row by row (at scale
+    100 that was 1.6 ms of each search's 16 ms index scan)."""
+    if db.dialect != "postgresql":
+        return
+    async with db.connect() as conn:  # autocommit: VACUUM cannot run in a transaction
+        await conn.execute(text("VACUUM (ANALYZE)"))
