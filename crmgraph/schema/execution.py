@@ -127,10 +127,27 @@ def _complete(plan: _Plan, source: Any, context: Any) -> dict[str, Any]:
     return {f.response_name: _value(f, source, context) for f in plan.fields}
 
 
+# Module constants: the kind tests run for every field of an answer.
+_LEAF, _TYPENAME, _READY, _LIST = _Kind.LEAF, _Kind.TYPENAME, _Kind.READY, _Kind.LIST
+
+
 def _value(f: _Field, source: Any, context: Any) -> Any:
-    if f.kind is _Kind.TYPENAME:
+    kind = f.kind
+    if kind is _LEAF:  # most fields: tested first
+        value = getattr(source, f.attribute)
+        if value.__class__ is f.passthrough:
+            return value
+        if value is None:
+            if f.nullable:
+                return None
+            raise _NotAsPromised
+        coerced = f.coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise _NotAsPromised
+        return coerced
+    if kind is _TYPENAME:
         return f.attribute
-    if f.kind is _Kind.READY:
+    if kind is _READY:
         value = f.find(context, source, f.arguments)
         if value is None:  # not loaded ahead: the field's resolver answers it
             raise _NotAsPromised
@@ -140,16 +157,10 @@ def _value(f: _Field, source: Any, context: Any) -> Any:
         if f.nullable:
             return None
         raise _NotAsPromised
-    if f.kind is _Kind.LEAF:
-        if value.__class__ is f.passthrough:
-            return value
-        coerced = f.coerce(value)
-        if coerced is None or coerced is Undefined:
-            raise _NotAsPromised
-        return coerced
-    assert f.plan is not None
-    if f.kind is not _Kind.LIST:
-        return _complete(f.plan, value, context)
+    plan = f.plan
+    assert plan is not None
+    if kind is not _LIST:
+        return _complete(plan, value, context)
     if not isinstance(value, list | tuple):
         raise _NotAsPromised
     items: list[Any] = []
@@ -159,7 +170,7 @@ def _value(f: _Field, source: Any, context: Any) -> Any:
                 raise _NotAsPromised
             items.append(None)
         else:
-            items.append(_complete(f.plan, item, context))
+            items.append(_complete(plan, item, context))
     return items
 
 
