@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 from crmgraph.domain.ids import to_gid
 
@@ -61,6 +63,25 @@ class Project:
     def gid(self) -> str:
         """Global ID, as GitLab writes it."""
         return to_gid("Project", self.id)
+
+
+def is_whole_chain(chain: Sequence[Group]) -> bool:
+    """``chain`` is a group and every ancestor, the group first and the root last."""
+    if not chain or not chain[-1].is_root:
+        return False
+    return all(child.parent_id == parent.id for child, parent in pairwise(chain))
+
+
+def levels_along(chain: Sequence[Group], memberships: Mapping[int, int]) -> dict[int, int]:
+    """Effective access level in each group of a whole chain (see ``is_whole_chain``),
+    from the user's direct ``memberships`` by group id: a membership counts in its group
+    and every group below it, and the highest counts; without any, 0 (no access)."""
+    levels: dict[int, int] = {}
+    best = 0
+    for group in reversed(chain):  # from the root down
+        best = max(best, memberships.get(group.id, 0))
+        levels[group.id] = best
+    return levels
 
 
 def ancestor_paths(full_path: str) -> list[str]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    and_,
     bindparam,
     func,
     insert,
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crmgraph.domain.groups import Group, Project, ancestor_paths
 from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence.queries import SortKey, fetch_page, like_pattern
-from crmgraph.persistence.tables import groups, projects
+from crmgraph.persistence.tables import group_members, groups, project_members, projects
 from crmgraph.persistence.unit_of_work import write_one
 
 
@@ -79,25 +80,72 @@ async def group_by_full_path(conn: AsyncConnection, full_path: str) -> Group | N
 
 
 # Path lookups run on most requests: built once, since building a statement and its
-# cache key costs more CPU (0.17 ms) than SQLAlchemy's run of a ready one.
-_GROUPS_BY_PATHS = select(*GROUP_COLUMNS).where(
-    func.lower(groups.c.full_path).in_(bindparam("paths", expanding=True))
+# cache key costs more CPU (0.17 ms) than SQLAlchemy's run of a ready one. They read the
+# user's direct memberships along (none for :user_id NULL), so that the levels need no
+# query of their own (persistence.members computes the same levels for any group).
+_GROUP_MEMBERSHIP = and_(
+    group_members.c.group_id == groups.c.id, group_members.c.user_id == bindparam("user_id")
+)
+_GROUPS_BY_PATHS = (
+    select(*GROUP_COLUMNS, group_members.c.access_level.label("membership"))
+    .select_from(groups.outerjoin(group_members, _GROUP_MEMBERSHIP))
+    .where(func.lower(groups.c.full_path).in_(bindparam("paths", expanding=True)))
 )
 _PROJECT_WITH_CHAIN = (
-    select(*PROJECT_COLUMNS, *(c.label(f"g_{c.name}") for c in GROUP_COLUMNS))
-    .join(groups, func.lower(groups.c.full_path).in_(bindparam("group_paths", expanding=True)))
+    select(
+        *PROJECT_COLUMNS,
+        project_members.c.access_level.label("project_membership"),
+        *(c.label(f"g_{c.name}") for c in GROUP_COLUMNS),
+        group_members.c.access_level.label("membership"),
+    )
+    .select_from(
+        projects.outerjoin(
+            project_members,
+            and_(
+                project_members.c.project_id == projects.c.id,
+                project_members.c.user_id == bindparam("user_id"),
+            ),
+        )
+        .join(groups, func.lower(groups.c.full_path).in_(bindparam("group_paths", expanding=True)))
+        .outerjoin(group_members, _GROUP_MEMBERSHIP)
+    )
     .where(func.lower(projects.c.full_path) == bindparam("path"))
 )
 
 
-async def group_chain_by_path(conn: AsyncConnection, full_path: str) -> list[Group]:
-    """The group at ``full_path`` and its ancestors, the group first; empty when absent."""
+class GroupChain(NamedTuple):
+    """A group and its ancestors (the group first), with the user's direct memberships."""
+
+    chain: list[Group]
+    #: Access level by group id, for the groups of the chain the user is a member of.
+    memberships: dict[int, int]
+
+
+class ProjectChain(NamedTuple):
+    """A project, its group's chain, and the user's direct memberships in both."""
+
+    project: Project
+    chain: list[Group]
+    memberships: dict[int, int]
+    project_membership: int | None
+
+
+def _memberships(rows: Sequence[Any]) -> dict[int, int]:
+    return {row.g_id: row.membership for row in rows if row.membership is not None}
+
+
+async def group_chain_by_path(
+    conn: AsyncConnection, full_path: str, user_id: int | None = None
+) -> GroupChain:
+    """The group at ``full_path`` and its ancestors; an empty chain when it is absent."""
     paths = [path.lower() for path in ancestor_paths(full_path)]
-    rows = (await conn.execute(_GROUPS_BY_PATHS, {"paths": paths})).all()
+    rows = (await conn.execute(_GROUPS_BY_PATHS, {"paths": paths, "user_id": user_id})).all()
     found = {row.full_path.lower(): to_group(row) for row in rows}
     if paths[-1] not in found:
-        return []
-    return [found[path] for path in reversed(paths) if path in found]
+        return GroupChain([], {})
+    chain = [found[path] for path in reversed(paths) if path in found]
+    memberships = {row.id: row.membership for row in rows if row.membership is not None}
+    return GroupChain(chain, memberships)
 
 
 async def groups_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Group]:
@@ -112,19 +160,20 @@ async def project_by_full_path(conn: AsyncConnection, full_path: str) -> Project
 
 
 async def project_with_chain(
-    conn: AsyncConnection, full_path: str
-) -> tuple[Project, list[Group]] | None:
+    conn: AsyncConnection, full_path: str, user_id: int | None = None
+) -> ProjectChain | None:
     """The project at ``full_path`` and its group's chain (the group first), in one query."""
     group_paths = [path.lower() for path in ancestor_paths(full_path)[:-1]]
-    parameters = {"group_paths": group_paths, "path": full_path.lower()}
+    parameters = {"group_paths": group_paths, "path": full_path.lower(), "user_id": user_id}
     rows = (await conn.execute(_PROJECT_WITH_CHAIN, parameters)).all()
     if not rows:
         return None
-    width = len(PROJECT_COLUMNS)
+    start = len(PROJECT_COLUMNS) + 1
     # GROUP_COLUMNS are Group's fields in order.
-    chain = [Group(*row[width : width + len(GROUP_COLUMNS)]) for row in rows]
+    chain = [Group(*row[start : start + len(GROUP_COLUMNS)]) for row in rows]
     chain.sort(key=lambda group: group.full_path.count("/"), reverse=True)
-    return to_project(rows[0]), chain
+    first = rows[0]
+    return ProjectChain(to_project(first), chain, _memberships(rows), first.project_membership)
 
 
 async def projects_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Project]:

@@ -19,12 +19,16 @@ from crmgraph.resolvers.crm import issue_crm_filter
 
 
 async def group_by_full_path(ctx: RequestContext, full_path: str) -> Group | None:
-    """The group, with its ancestor chain primed: CRM fields and parents need it next."""
+    """The group, with its ancestor chain and the actor's levels along it primed: CRM
+    fields, parents and the guards need them next."""
     async with ctx.db.connect() as conn:
-        chain = await groups_repo.group_chain_by_path(conn, full_path)
+        chain, memberships = await groups_repo.group_chain_by_path(
+            conn, full_path, ctx.actor.user_id
+        )
     for depth, group in enumerate(chain):
         ctx.loaders.prime(ctx.loaders.groups, group.id, group)
         ctx.loaders.prime(ctx.loaders.group_chains, group.id, chain[depth:])
+    ctx.know_levels(chain, memberships)
     return chain[0] if chain else None
 
 

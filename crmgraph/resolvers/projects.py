@@ -16,16 +16,18 @@ from crmgraph.resolvers.crm import issue_crm_filter
 
 
 async def project_by_full_path(ctx: RequestContext, full_path: str) -> Project | None:
-    """The project, with its group chain primed: CRM fields and ``group`` need it next."""
+    """The project, with its group chain and the actor's levels primed: CRM fields,
+    ``group`` and the guards need them next."""
     async with ctx.db.connect() as conn:
-        found = await groups_repo.project_with_chain(conn, full_path)
+        found = await groups_repo.project_with_chain(conn, full_path, ctx.actor.user_id)
     if found is None:
         return None
-    project, chain = found
+    project, chain, memberships, project_membership = found
     ctx.loaders.prime(ctx.loaders.projects, project.id, project)
     for depth, group in enumerate(chain):
         ctx.loaders.prime(ctx.loaders.groups, group.id, group)
         ctx.loaders.prime(ctx.loaders.group_chains, group.id, chain[depth:])
+    ctx.know_levels(chain, memberships, project, project_membership)
     return project
 
 
