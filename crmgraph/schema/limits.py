@@ -18,9 +18,10 @@ nothing: it reads no data (it still counts for depth).
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter, OrderedDict
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -374,12 +375,29 @@ def measure_errors(
 # ---------------------------------------------------------------- the extension
 
 
+class _Lru:
+    """A bounded memo: the least recently used entry goes first."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        if key in self._entries:
+            self._entries.move_to_end(key)
+            return self._entries[key]
+        value = self._entries[key] = compute()
+        if len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)
+        return value
+
+
 class StaticChecks:
-    """Shape and validation errors per query text: they depend on nothing else."""
+    """What depends on the query text (and variables) alone, worked out once per text:
+    shape and validation errors, and the measure of depth and complexity."""
 
     def __init__(self, limits: QueryLimits, maxsize: int = 1000) -> None:
         self.limits = limits
-        self.maxsize = maxsize
         # graphql-core recommends, without enforcing, the bound on nested introspection
         # (``__type { fields { type { fields ...`` grows with every level).
         self.extra_rules: tuple[type[ASTValidationRule], ...] = (
@@ -387,7 +405,11 @@ class StaticChecks:
             if limits.introspection
             else (MaxIntrospectionDepthRule, NoSchemaIntrospectionCustomRule)
         )
-        self._cache: OrderedDict[tuple[str, tuple[type, ...]], list[GraphQLError]] = OrderedDict()
+        self.budget = WALK_BUDGET_FACTOR * max(
+            limits.max_complexity_anonymous, limits.max_complexity_authenticated
+        )
+        self._errors = _Lru(maxsize)
+        self._measures = _Lru(maxsize)
 
     def errors(
         self,
@@ -399,14 +421,28 @@ class StaticChecks:
         rules = (*rules, *self.extra_rules)
         if query is None:
             return self._check(document, schema, rules)
-        key = (query, rules)
-        found = self._cache.get(key)
-        if found is None:
-            found = self._cache[key] = self._check(document, schema, rules)
-            if len(self._cache) > self.maxsize:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
+        found: list[GraphQLError] = self._errors.get(
+            (query, rules), lambda: self._check(document, schema, rules)
+        )
+        return found
+
+    def measure(
+        self,
+        query: str | None,
+        document: DocumentNode,
+        schema: GraphQLSchema,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> Measure | None:
+        """``measure`` of the operation; variables count (``@skip``, ``first``)."""
+
+        def compute() -> Measure | None:
+            return measure(schema, document, operation_name, variables, budget=self.budget)
+
+        key = None if query is None else _variables_key(variables)
+        if key is None:
+            return compute()
+        found: Measure | None = self._measures.get((query, operation_name, key), compute)
         return found
 
     def _check(
@@ -415,6 +451,15 @@ class StaticChecks:
         return shape_errors(document, self.limits) or validate(
             schema, document, rules, hide_suggestions=not self.limits.introspection
         )
+
+
+def _variables_key(variables: Mapping[str, Any] | None) -> str | None:
+    """Variables as a key; None when they are not plain JSON (then nothing is cached).
+    The standard library's encoder, because it keeps NaN apart from null."""
+    try:
+        return json.dumps(variables or {}, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
 
 
 class QueryLimitsExtension(SchemaExtension):
@@ -432,10 +477,9 @@ class QueryLimitsExtension(SchemaExtension):
         errors = self.checks.errors(ctx.query, document, schema, ctx.validation_rules)
         if not errors:
             authenticated = is_authenticated(ctx.context)
-            budget = WALK_BUDGET_FACTOR * max(
-                self.limits.max_complexity_anonymous, self.limits.max_complexity_authenticated
+            found = self.checks.measure(
+                ctx.query, document, schema, ctx.operation_name, ctx.variables
             )
-            found = measure(schema, document, ctx.operation_name, ctx.variables, budget=budget)
             if found is not None:
                 errors = measure_errors(found, self.limits, authenticated=authenticated)
         # Set (even empty): strawberry then skips its own validation run.

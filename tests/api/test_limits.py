@@ -230,6 +230,30 @@ async def test_too_complex_is_refused_with_gitlabs_message(world: World, token: 
     ]
 
 
+async def test_one_query_text_is_measured_again_for_other_variables_and_operations(
+    world: World, token: str
+) -> None:
+    # One app, so measures worked out for earlier requests are at hand for later ones.
+    app = app_with(world, max_complexity_anonymous=4, max_complexity_authenticated=4)
+    text = (
+        'query Lists($n: Int, $no: Boolean!) { group(fullPath: "acme") { '
+        "contacts(first: $n) @skip(if: $no) { nodes { id } } } } "
+        "query Me { currentUser { username name } again: currentUser { username } }"
+    )
+
+    async def errors(operation: str, **variables: Any) -> Any:
+        body = {"query": text, "operationName": operation, "variables": variables}
+        return (await post(app, body, token)).json().get("errors")
+
+    too_complex = [{"message": "Query has complexity of 5, which exceeds max complexity of 4"}]
+    assert await errors("Lists", n=10, no=False) == too_complex  # 1 + ceil(3.3)
+    assert await errors("Lists", n=0, no=False) is None  # 1 + 3
+    assert await errors("Lists", n=10, no=True) is None  # the list is skipped
+    assert await errors("Lists", n=10, no=False) == too_complex
+    # The same text and variables, but the other operation: 3 + 2.
+    assert await errors("Me", n=0, no=False) == too_complex
+
+
 async def test_complexity_limits_are_settings(world: World, token: str) -> None:
     app = app_with(world, max_complexity_anonymous=2, max_complexity_authenticated=3)
     query = {"query": "{ currentUser { username name } }"}
