@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +12,7 @@ from crmgraph.authz.actor import Actor
 from crmgraph.authz.policy import admin_aware
 from crmgraph.domain.crm import crm_group_id
 from crmgraph.domain.errors import ReadOnlyToken
-from crmgraph.domain.groups import Group, Project, is_whole_chain, levels_along
+from crmgraph.domain.groups import Group
 from crmgraph.domain.users import PersonalAccessToken, User, token_digest
 from crmgraph.events import EventBus
 from crmgraph.persistence.loaders import Loaders
@@ -80,28 +80,6 @@ class RequestContext:
                 level = admin_aware(self.actor, await self.loaders.project_levels.load(project_id))
             self.project_level_memo[project_id] = level
         return level
-
-    def know_levels(
-        self,
-        chain: list[Group],
-        memberships: Mapping[int, int],
-        project: Project | None = None,
-        project_membership: int | None = None,
-    ) -> None:
-        """Levels along ``chain`` (and in ``project``, in its first group), from the
-        actor's direct ``memberships`` read with the chain: later checks need no query.
-        Nothing is assumed unless the chain reaches the root unbroken."""
-        if self.actor.user is None or not is_whole_chain(chain):
-            return
-        if project is not None and project.group_id != chain[0].id:
-            return
-        levels = levels_along(chain, memberships)
-        for group_id, level in levels.items():
-            self.loaders.prime(self.loaders.group_levels, group_id, level)
-        if project is not None:
-            # A project's level: its group's, or a higher membership in the project itself.
-            level = max(levels[project.group_id], project_membership or 0)
-            self.loaders.prime(self.loaders.project_levels, project.id, level)
 
     async def crm_group(self, group_id: int) -> Group | None:
         """The group that owns the CRM records used by ``group_id`` (spec §2)."""

@@ -79,16 +79,18 @@ async def group_by_full_path(conn: AsyncConnection, full_path: str) -> Group | N
     return None if row is None else to_group(row)
 
 
+#: The :user_id's membership in ``groups``' row (an outer join: NULL where none).
+USER_GROUP_MEMBERSHIP = and_(
+    group_members.c.group_id == groups.c.id, group_members.c.user_id == bindparam("user_id")
+)
+
 # Path lookups run on most requests: built once, since building a statement and its
 # cache key costs more CPU (0.17 ms) than SQLAlchemy's run of a ready one. They read the
 # user's direct memberships along (none for :user_id NULL), so that the levels need no
 # query of their own (persistence.members computes the same levels for any group).
-_GROUP_MEMBERSHIP = and_(
-    group_members.c.group_id == groups.c.id, group_members.c.user_id == bindparam("user_id")
-)
 _GROUPS_BY_PATHS = (
     select(*GROUP_COLUMNS, group_members.c.access_level.label("membership"))
-    .select_from(groups.outerjoin(group_members, _GROUP_MEMBERSHIP))
+    .select_from(groups.outerjoin(group_members, USER_GROUP_MEMBERSHIP))
     .where(func.lower(groups.c.full_path).in_(bindparam("paths", expanding=True)))
 )
 _PROJECT_WITH_CHAIN = (
@@ -107,7 +109,7 @@ _PROJECT_WITH_CHAIN = (
             ),
         )
         .join(groups, func.lower(groups.c.full_path).in_(bindparam("group_paths", expanding=True)))
-        .outerjoin(group_members, _GROUP_MEMBERSHIP)
+        .outerjoin(group_members, USER_GROUP_MEMBERSHIP)
     )
     .where(func.lower(projects.c.full_path) == bindparam("path"))
 )

@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, insert, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Subquery
 
@@ -20,10 +29,16 @@ from crmgraph.persistence.contacts import (
     LEAN_JOINED_ORGANIZATION,
     to_contact_with_organization,
 )
-from crmgraph.persistence.groups import GROUP_COLUMNS, is_self_or_descendant, to_group
+from crmgraph.persistence.groups import (
+    GROUP_COLUMNS,
+    USER_GROUP_MEMBERSHIP,
+    is_self_or_descendant,
+    to_group,
+)
 from crmgraph.persistence.queries import SortKey, fetch_pages
 from crmgraph.persistence.tables import (
     contacts,
+    group_members,
     groups,
     issue_contacts,
     issues,
@@ -34,19 +49,42 @@ from crmgraph.persistence.tables import (
 LINK_ORDER = (SortKey(issue_contacts.c.id, "link"),)
 
 
-async def group_chains(conn: AsyncConnection, group_ids: Sequence[int]) -> dict[int, list[Group]]:
-    """Each group with its ancestors, the group first and the root last, in one query."""
-    target = groups.alias("target")
-    stmt = (
-        select(target.c.id.label("target_id"), *GROUP_COLUMNS)
-        .join(target, is_self_or_descendant(target.c.full_path, groups.c.full_path))
-        .where(target.c.id.in_(group_ids))
+_TARGET = groups.alias("target")
+_GROUP_CHAINS = (
+    select(
+        _TARGET.c.id.label("target_id"),
+        *GROUP_COLUMNS,
+        group_members.c.access_level.label("membership"),
     )
+    .select_from(
+        groups.join(
+            _TARGET, is_self_or_descendant(_TARGET.c.full_path, groups.c.full_path)
+        ).outerjoin(group_members, USER_GROUP_MEMBERSHIP)
+    )
+    .where(_TARGET.c.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+async def group_chains_with_memberships(
+    conn: AsyncConnection, group_ids: Sequence[int], user_id: int | None
+) -> tuple[dict[int, list[Group]], dict[int, int]]:
+    """Each group with its ancestors (the group first, the root last), and the user's
+    direct access level in the groups of those chains they are a member of; one query."""
     chains: dict[int, list[Group]] = {gid: [] for gid in group_ids}
-    for row in (await conn.execute(stmt)).all():
+    memberships: dict[int, int] = {}
+    parameters = {"ids": list(group_ids), "user_id": user_id}
+    for row in (await conn.execute(_GROUP_CHAINS, parameters)).all():
         chains[row.target_id].append(to_group(row))
+        if row.membership is not None:
+            memberships[row.id] = row.membership
     for chain in chains.values():
         chain.sort(key=lambda group: group.full_path.count("/"), reverse=True)
+    return chains, memberships
+
+
+async def group_chains(conn: AsyncConnection, group_ids: Sequence[int]) -> dict[int, list[Group]]:
+    """Each group with its ancestors, the group first and the root last, in one query."""
+    chains, _ = await group_chains_with_memberships(conn, group_ids, None)
     return chains
 
 

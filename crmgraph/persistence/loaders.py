@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crmgraph.domain.contacts import ContactWithOrganization, Organization
-from crmgraph.domain.groups import Group, Project
+from crmgraph.domain.groups import Group, Project, is_whole_chain, levels_along
 from crmgraph.domain.issues import Issue, Note
 from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.domain.users import User
@@ -43,7 +43,7 @@ class Loaders:
         self.issue_notes: DataLoader[Any, Any] = self._paged(issues_repo.notes_pages)
         self.contacts: DataLoader[Any, Any] = self._by_key(contacts_repo.contacts_by_ids)
         self.organizations: DataLoader[Any, Any] = self._by_key(contacts_repo.organizations_by_ids)
-        self.group_chains: DataLoader[Any, Any] = self._by_key(links_repo.group_chains)
+        self.group_chains: DataLoader[Any, Any] = self._by_key(self._group_chains)
         self.issue_contacts: DataLoader[Any, Any] = self._paged(links_repo.issue_contacts_pages)
         #: Without timestamps, for lists whose query does not show them.
         self.lean_issue_contacts: DataLoader[Any, Any] = self._paged(
@@ -74,6 +74,39 @@ class Loaders:
             return [results[key] for key in keys]
 
         return DataLoader(batch)
+
+    def know_levels(
+        self,
+        chain: list[Group],
+        memberships: Mapping[int, int],
+        project: Project | None = None,
+        project_membership: int | None = None,
+    ) -> None:
+        """Prime the level loaders along ``chain`` (and for ``project``, in its first
+        group) from the user's direct ``memberships``, read with the chain, so that later
+        checks need no level query. Nothing is assumed unless the chain reaches the root
+        unbroken."""
+        if self.user_id is None or not is_whole_chain(chain):
+            return
+        if project is not None and project.group_id != chain[0].id:
+            return
+        levels = levels_along(chain, memberships)
+        for group_id, level in levels.items():
+            self.prime(self.group_levels, group_id, level)
+        if project is not None:
+            # A project's level: its group's, or a higher membership in the project itself.
+            level = max(levels[project.group_id], project_membership or 0)
+            self.prime(self.project_levels, project.id, level)
+
+    async def _group_chains(
+        self, conn: AsyncConnection, ids: Sequence[int]
+    ) -> dict[int, list[Group]]:
+        chains, memberships = await links_repo.group_chains_with_memberships(
+            conn, ids, self.user_id
+        )
+        for chain in chains.values():
+            self.know_levels(chain, memberships)
+        return chains
 
     async def _group_levels(self, conn: AsyncConnection, ids: Sequence[int]) -> dict[int, int]:
         if self.user_id is None:

@@ -28,7 +28,7 @@ async def group_by_full_path(ctx: RequestContext, full_path: str) -> Group | Non
     for depth, group in enumerate(chain):
         ctx.loaders.prime(ctx.loaders.groups, group.id, group)
         ctx.loaders.prime(ctx.loaders.group_chains, group.id, chain[depth:])
-    ctx.know_levels(chain, memberships)
+    ctx.loaders.know_levels(chain, memberships)
     return chain[0] if chain else None
 
 

@@ -27,7 +27,7 @@ async def project_by_full_path(ctx: RequestContext, full_path: str) -> Project |
     for depth, group in enumerate(chain):
         ctx.loaders.prime(ctx.loaders.groups, group.id, group)
         ctx.loaders.prime(ctx.loaders.group_chains, group.id, chain[depth:])
-    ctx.know_levels(chain, memberships, project, project_membership)
+    ctx.loaders.know_levels(chain, memberships, project, project_membership)
     return project
 
 

@@ -8,6 +8,7 @@ levels both ways."""
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,18 @@ async def _queried(world: World, user: User, groups: list[Group], project: Proje
     return [by_group[g.id] for g in groups] + [by_project[project.id]]
 
 
-async def test_levels_from_a_project_path_equal_the_level_queries(world: World) -> None:
+async def _by_project_path(ctx: RequestContext, project: Project) -> None:
+    assert await project_by_full_path(ctx, "acme/sales/emea/web") == project
+
+
+async def _by_group_id(ctx: RequestContext, project: Project) -> None:
+    # As the CRM checks read a group's chain: through the chain loader, by id.
+    assert len(await ctx.loaders.group_chain(project.group_id)) == 3
+    await ctx.project_level(project.id)  # not primed by a chain read by id: one query
+
+
+@pytest.mark.parametrize("read", [_by_project_path, _by_group_id])
+async def test_levels_read_with_a_chain_equal_the_level_queries(world: World, read: Any) -> None:
     root, mid, leaf, project = await _chain(world)
     places = [root, mid, leaf, project]
     # Every combination, also a lower membership below a higher one and none at all.
@@ -53,7 +65,7 @@ async def test_levels_from_a_project_path_equal_the_level_queries(world: World) 
             if level is not None:
                 await world.member(place, user, level)
         ctx = _ctx(world, user)
-        assert await project_by_full_path(ctx, "acme/sales/emea/web") == project
+        await read(ctx, project)
         counted = world.db.counter.count
         primed = [await ctx.group_level(g.id) for g in (root, mid, leaf)]
         primed.append(await ctx.project_level(project.id))
