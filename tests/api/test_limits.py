@@ -15,7 +15,8 @@ from sqlalchemy import text
 from crmgraph.app import create_app, schema
 from crmgraph.domain.roles import AccessLevel
 from crmgraph.resolvers import groups as group_reads
-from crmgraph.schema.limits import Measure, QueryLimits, measure, measure_errors
+from crmgraph.schema.complexity import Measure, measure
+from crmgraph.schema.limits import QueryLimits, measure_errors
 from crmgraph.settings import Settings
 from tests.world import SECRET, World
 
