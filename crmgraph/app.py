@@ -41,7 +41,8 @@ from crmgraph.schema.root import (
     build_schema,
 )
 from crmgraph.settings import Settings
-from crmgraph.web import GraphQLEndpoint, Refusal, request_actor
+from crmgraph.web import GraphQLEndpoint
+from crmgraph.web_request import Refusal, request_actor
 
 #: SQLSTATE query_canceled: statement_timeout (or a cancel request) stopped a statement.
 QUERY_CANCELED = "57014"

@@ -11,7 +11,7 @@ import pytest
 from crmgraph.app import create_app
 from crmgraph.domain.roles import AccessLevel
 from crmgraph.settings import Settings
-from crmgraph.web import GRAPHQL_RESPONSE, JSON, negotiate
+from crmgraph.web_request import GRAPHQL_RESPONSE, JSON, negotiate
 from tests.world import SECRET, World
 
 WHO = {"query": "{ currentUser { username } }"}
