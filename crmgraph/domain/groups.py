@@ -35,6 +35,11 @@ class Group:
         return self.parent_id is None
 
     @property
+    def depth(self) -> int:
+        """0 for a root group, 1 for its subgroups, and so on."""
+        return self.full_path.count("/")
+
+    @property
     def ancestor_paths(self) -> list[str]:
         """Full paths of this group and every ancestor, root first."""
         return ancestor_paths(self.full_path)

@@ -50,9 +50,9 @@ def _lean(columns: Sequence[Any], timestamps: Sequence[str] = TIMESTAMPS) -> tup
 LEAN_CONTACT_COLUMNS = _lean(CONTACT_COLUMNS)
 LEAN_ORGANIZATION_COLUMNS = _lean(ORGANIZATION_COLUMNS)
 LEAN_JOINED_ORGANIZATION = _lean(JOINED_ORGANIZATION, [f"org_{name}" for name in TIMESTAMPS])
-WITH_ORGANIZATION = contacts.outerjoin(
-    organizations, organizations.c.id == contacts.c.organization_id
-)
+#: A contact's organization, as the join condition of every query that reads both.
+CONTACTS_ORGANIZATION = organizations.c.id == contacts.c.organization_id
+WITH_ORGANIZATION = contacts.outerjoin(organizations, CONTACTS_ORGANIZATION)
 
 
 class EmailTaken(Exception):

@@ -83,13 +83,22 @@ async def group_by_full_path(conn: AsyncConnection, full_path: str) -> Group | N
 USER_GROUP_MEMBERSHIP = and_(
     group_members.c.group_id == groups.c.id, group_members.c.user_id == bindparam("user_id")
 )
+#: That membership's level, read beside the group's columns (see ``memberships``).
+MEMBERSHIP = group_members.c.access_level.label("membership")
+
+
+def memberships(rows: Sequence[Any], group_id: str = "id") -> dict[int, int]:
+    """The user's direct level by group id, from rows that read ``MEMBERSHIP`` beside the
+    group's id (in column ``group_id``); groups without a membership are left out."""
+    return {row._mapping[group_id]: row.membership for row in rows if row.membership is not None}
+
 
 # Path lookups run on most requests: built once, since building a statement and its
 # cache key costs more CPU (0.17 ms) than SQLAlchemy's run of a ready one. They read the
 # user's direct memberships along (none for :user_id NULL), so that the levels need no
 # query of their own (persistence.members computes the same levels for any group).
 _GROUPS_BY_PATHS = (
-    select(*GROUP_COLUMNS, group_members.c.access_level.label("membership"))
+    select(*GROUP_COLUMNS, MEMBERSHIP)
     .select_from(groups.outerjoin(group_members, USER_GROUP_MEMBERSHIP))
     .where(func.lower(groups.c.full_path).in_(bindparam("paths", expanding=True)))
 )
@@ -98,7 +107,7 @@ _PROJECT_WITH_CHAIN = (
         *PROJECT_COLUMNS,
         project_members.c.access_level.label("project_membership"),
         *(c.label(f"g_{c.name}") for c in GROUP_COLUMNS),
-        group_members.c.access_level.label("membership"),
+        MEMBERSHIP,
     )
     .select_from(
         projects.outerjoin(
@@ -132,10 +141,6 @@ class ProjectChain(NamedTuple):
     project_membership: int | None
 
 
-def _memberships(rows: Sequence[Any]) -> dict[int, int]:
-    return {row.g_id: row.membership for row in rows if row.membership is not None}
-
-
 async def group_chain_by_path(
     conn: AsyncConnection, full_path: str, user_id: int | None = None
 ) -> GroupChain:
@@ -146,8 +151,7 @@ async def group_chain_by_path(
     if paths[-1] not in found:
         return GroupChain([], {})
     chain = [found[path] for path in reversed(paths) if path in found]
-    memberships = {row.id: row.membership for row in rows if row.membership is not None}
-    return GroupChain(chain, memberships)
+    return GroupChain(chain, memberships(rows))
 
 
 async def groups_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Group]:
@@ -173,9 +177,11 @@ async def project_with_chain(
     start = len(PROJECT_COLUMNS) + 1
     # GROUP_COLUMNS are Group's fields in order.
     chain = [Group(*row[start : start + len(GROUP_COLUMNS)]) for row in rows]
-    chain.sort(key=lambda group: group.full_path.count("/"), reverse=True)
+    chain.sort(key=lambda group: group.depth, reverse=True)
     first = rows[0]
-    return ProjectChain(to_project(first), chain, _memberships(rows), first.project_membership)
+    return ProjectChain(
+        to_project(first), chain, memberships(rows, "g_id"), first.project_membership
+    )
 
 
 async def projects_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Project]:

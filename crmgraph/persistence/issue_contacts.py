@@ -24,6 +24,7 @@ from crmgraph.domain.groups import Group
 from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence.contacts import (
     CONTACT_COLUMNS,
+    CONTACTS_ORGANIZATION,
     JOINED_ORGANIZATION,
     LEAN_CONTACT_COLUMNS,
     LEAN_JOINED_ORGANIZATION,
@@ -31,8 +32,10 @@ from crmgraph.persistence.contacts import (
 )
 from crmgraph.persistence.groups import (
     GROUP_COLUMNS,
+    MEMBERSHIP,
     USER_GROUP_MEMBERSHIP,
     is_self_or_descendant,
+    memberships,
     to_group,
 )
 from crmgraph.persistence.queries import SortKey, fetch_pages
@@ -54,7 +57,7 @@ _GROUP_CHAINS = (
     select(
         _TARGET.c.id.label("target_id"),
         *GROUP_COLUMNS,
-        group_members.c.access_level.label("membership"),
+        MEMBERSHIP,
     )
     .select_from(
         groups.join(
@@ -71,15 +74,13 @@ async def group_chains_with_memberships(
     """Each group with its ancestors (the group first, the root last), and the user's
     direct access level in the groups of those chains they are a member of; one query."""
     chains: dict[int, list[Group]] = {gid: [] for gid in group_ids}
-    memberships: dict[int, int] = {}
     parameters = {"ids": list(group_ids), "user_id": user_id}
-    for row in (await conn.execute(_GROUP_CHAINS, parameters)).all():
+    rows = (await conn.execute(_GROUP_CHAINS, parameters)).all()
+    for row in rows:
         chains[row.target_id].append(to_group(row))
-        if row.membership is not None:
-            memberships[row.id] = row.membership
     for chain in chains.values():
-        chain.sort(key=lambda group: group.full_path.count("/"), reverse=True)
-    return chains, memberships
+        chain.sort(key=lambda group: group.depth, reverse=True)
+    return chains, memberships(rows)
 
 
 async def group_chains(conn: AsyncConnection, group_ids: Sequence[int]) -> dict[int, list[Group]]:
@@ -147,7 +148,7 @@ def _with_lean_contacts(links: Subquery) -> Select[Any]:
 def _joined(links: Subquery, contact: Sequence[Any], organization: Sequence[Any]) -> Select[Any]:
     return select(*contact, *organization, links).select_from(
         links.join(contacts, contacts.c.id == links.c.contact_id).outerjoin(
-            organizations, organizations.c.id == contacts.c.organization_id
+            organizations, CONTACTS_ORGANIZATION
         )
     )
 
