@@ -198,16 +198,12 @@ def _search_text_function(element: search_text, compiler: Any, **kw: Any) -> str
     return str(compiler.visit_function(element, **kw))
 
 
-def searchable_text(columns: Sequence[ColumnElement[Any]]) -> ColumnElement[str]:
-    return search_text(*columns)
-
-
 def _words_match(search: str | None, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
     """Every whitespace-separated word must match some column, ignoring case."""
     words = (search or "").lower().split()
     if not words:
         return []
-    text = searchable_text(columns)
+    text = search_text(*columns)
     return [text.like(like_pattern(word), escape="\\") for word in words]
 
 
