@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -218,8 +219,28 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     return app
 
 
+#: Allocations the collector lets pass before it looks at young objects (Python's default
+#: is 700). A request allocates tens of thousands of short-lived objects that reference
+#: counting frees; looking at them every 700 was about a millisecond of a 100-issue page.
+YOUNG_GENERATION_THRESHOLD = 5000
+
+
+def settle_heap() -> None:
+    """Tell the garbage collector that start-up is over. What it built (modules, the
+    schema, caches) lives as long as the process: frozen, it is no longer walked by every
+    full collection, which took 1.2 of the 1.7 ms a 100-issue page spent in the collector."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, middle, old)
+
+
 def app_from_env() -> Starlette:
-    """Factory for ``uvicorn --factory``."""
+    """Factory for ``uvicorn --factory``: a server process's application, its schema built
+    before the first request."""
     settings = Settings.from_env()
     configure_logging(settings.log_format, settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    schema_for(settings)
+    settle_heap()
+    return app

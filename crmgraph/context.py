@@ -100,6 +100,18 @@ class RequestContext:
         self.project_level_memo.clear()
         self.project_crm_memo.clear()
 
+    def release(self) -> None:
+        """Drop what this request loaded, once its answer is complete. graphql-core's
+        execution context refers to itself (and holds this context), so everything
+        reachable from here would otherwise live on until the garbage collector ran:
+        for a 100-issue page a few thousand objects a request, and most of its
+        collection time."""
+        self.loaders.clear_all()
+        self.prefetched.clear()
+        self.group_level_memo.clear()
+        self.project_level_memo.clear()
+        self.project_crm_memo.clear()
+
     def forget_levels(self) -> None:
         """Memberships changed inside this request: later checks must look again."""
         self.group_level_memo.clear()

@@ -103,3 +103,6 @@ def recording_request_tasks() -> Iterator[RequestTasks]:
         yield tasks
     finally:
         _current.reset(token)
+        # The request's task holds ``tasks`` in its context: drop the way back, so that
+        # the two do not wait for the garbage collector together.
+        tasks.request_task = None

@@ -194,6 +194,8 @@ class GraphQLEndpoint:
                 if exc.operation_type is StrawberryOperationType.MUTATION:
                     raise Refusal(405, MUTATION_OVER_GET, {"Allow": "POST"}) from None
                 raise Refusal(400, "Subscriptions are not supported over HTTP") from None
+            finally:
+                context.release()
             codes = _codes(result)
             if UNAVAILABLE_CODE in codes:
                 raise Unavailable

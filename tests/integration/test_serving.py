@@ -132,3 +132,24 @@ def test_a_port_in_use_is_one_line_error(tmp_path: Path) -> None:
         )  # fmt: skip
     assert done.returncode == 1
     assert done.stderr.startswith(f"crmgraph: cannot listen on 127.0.0.1:{port}: ")
+
+
+def test_a_server_process_builds_its_schema_and_freezes_the_start_up_heap() -> None:
+    # In a process of its own: freezing is process-wide and would outlive this test.
+    probe = (
+        "import gc\n"
+        "from crmgraph.app import YOUNG_GENERATION_THRESHOLD, app_from_env, schema_for\n"
+        "before = gc.get_freeze_count()\n"
+        "app_from_env()\n"
+        "print(before, gc.get_freeze_count(), gc.get_threshold()[0] == "
+        "YOUNG_GENERATION_THRESHOLD, schema_for.cache_info().currsize)\n"
+    )
+    env = {**os.environ, "CRMGRAPH_SECRET": "serving-test-secret"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    before, frozen, threshold_set, schemas = done.stdout.split()
+    assert (before, threshold_set, schemas) == ("0", "True", "1")
+    # Modules and the schema: well over a hundred thousand objects on CPython 3.11.
+    assert int(frozen) > 50_000
