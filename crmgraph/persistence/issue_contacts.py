@@ -164,12 +164,6 @@ async def issue_contacts_pages(
     return {issue_id: p.map(to_contact_with_organization) for issue_id, p in pages.items()}
 
 
-async def lean_issue_contacts_pages(
-    conn: AsyncConnection, issue_ids: Sequence[int], page: PageArgs
-) -> dict[int, Page[ContactWithOrganization]]:
-    return await issue_contacts_pages(conn, issue_ids, page, lean=True)
-
-
 def linked_to_contact(contact_id: int) -> ColumnElement[bool]:
     """Issue filter: linked to this contact."""
     return exists().where(

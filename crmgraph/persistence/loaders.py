@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -58,10 +58,6 @@ class Loaders:
             db, _group_chains(user_id, self.group_levels)
         )
         self.issue_contacts: DataLoader[Any, Any] = _paged(db, links_repo.issue_contacts_pages)
-        #: Without timestamps, for lists whose query does not show them.
-        self.lean_issue_contacts: DataLoader[Any, Any] = _paged(
-            db, links_repo.lean_issue_contacts_pages
-        )
 
     def know_levels(
         self,
@@ -118,6 +114,20 @@ class Loaders:
     ) -> Page[ContactWithOrganization]:
         result: Page[ContactWithOrganization] = await self.issue_contacts.load((issue_id, page))
         return result
+
+    async def contacts_of_issues(
+        self, issue_ids: Sequence[int], shapes: Iterable[PageArgs], *, lean: bool
+    ) -> dict[tuple[int, PageArgs], Page[ContactWithOrganization]]:
+        """The contacts of many issues in each page shape, one query per shape on one
+        connection (``lean``: without timestamps). A whole list asks at once, so this
+        goes around the dataloader, whose futures (one per issue) cost more than the
+        query's Python side."""
+        found: dict[tuple[int, PageArgs], Page[ContactWithOrganization]] = {}
+        async with self.db.connect() as conn:
+            for shape in shapes:
+                pages = await links_repo.issue_contacts_pages(conn, issue_ids, shape, lean=lean)
+                found.update(((issue_id, shape), page) for issue_id, page in pages.items())
+        return found
 
     def prime(self, loader: DataLoader[Any, Any], key: Any, value: Any) -> None:
         _prime(loader, key, value)

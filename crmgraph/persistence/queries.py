@@ -262,9 +262,8 @@ async def fetch_pages(
     compiled form, and on PostgreSQL the ids travel as one array, so the SQL text stays
     the same for any number of parents (psycopg then prepares it once).
     """
-    pages: dict[Any, Page[Row[Any]]] = {pid: Page.empty() for pid in parent_ids}
     if page.limit == 0 or not parent_ids:
-        return pages
+        return {pid: Page.empty() for pid in parent_ids}
     dialect = conn.dialect.name
     if page.after is None and page.before is None:
         shape = (id(stmt), id(parent), id(keys), id(expand), page.backward, dialect)
@@ -280,12 +279,12 @@ async def fetch_pages(
     else:
         query = _pages_query(stmt, parent, keys, page, dialect, expand)
     params = {"parent_ids": list(parent_ids), "page_limit": page.limit + 1}
-    grouped: dict[Any, list[Row[Any]]] = {}
-    for row in (await conn.execute(query, params)).all():
-        grouped.setdefault(row._mapping["_parent"], []).append(row)
-    for pid, rows in grouped.items():
-        pages[pid] = _page(rows, keys, page)
-    return pages
+    result = await conn.execute(query, params)
+    parent_at = list(result.keys()).index("_parent")
+    grouped: dict[Any, list[Row[Any]]] = {pid: [] for pid in parent_ids}
+    for row in result.all():
+        grouped[row[parent_at]].append(row)
+    return {pid: _page(rows, keys, page) if rows else Page.empty() for pid, rows in grouped.items()}
 
 
 _PAGES_QUERIES: dict[tuple[Any, ...], tuple[Select[Any], Any]] = {}

@@ -168,10 +168,8 @@ async def issues_contacts_pages(
     )
     readable = {project for project, crm in zip(by_project, answers, strict=True) if crm}
     keys = [(issue.id, shape) for shape in shapes for issue in issues]
-    wanted = [(i.id, shape) for shape in shapes for i in issues if i.project_id in readable]
-    loader = ctx.loaders.lean_issue_contacts if lean else ctx.loaders.issue_contacts
-    found = await loader.load_many(wanted) if wanted else []
-    pages = dict(zip(wanted, found, strict=True))
+    wanted = [issue.id for issue in issues if issue.project_id in readable]
+    pages = await ctx.loaders.contacts_of_issues(wanted, shapes, lean=lean) if wanted else {}
     return {key: pages.get(key, Page.empty()) for key in keys}
 
 
