@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import enum
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import strawberry
 
+from crmgraph.schema import execution
 from crmgraph.schema.execution import DirectLeafExecutionContext
 
 
@@ -27,6 +29,9 @@ class Item:
     # Bad data: a non-null field holding None, an Int holding text.
     missing: int
     wrong: int
+    # Numeric columns arrive as Decimal; NaN is not a GraphQL Float, "yes" not a Boolean.
+    price: float
+    flag: bool
 
     @strawberry.field
     def shout(self) -> str:
@@ -38,10 +43,19 @@ class Item:
 
 
 ITEMS = [
-    Item(name="a", note=None, color=Color.RED, count=1, missing=1, wrong=1),
-    Item(name="b", note="x", color=Color.BLUE, count=2, missing=None, wrong=2),  # type: ignore[arg-type]
-    Item(name="c", note="y", color=Color.RED, count=3, missing=3, wrong="many"),  # type: ignore[arg-type]
-]
+    Item(
+        name="a", note=None, color=Color.RED, count=1, missing=1, wrong=1,
+        price=Decimal("1.50"), flag=True,  # type: ignore[arg-type]
+    ),
+    Item(
+        name="b", note="x", color=Color.BLUE, count=2, missing=None, wrong=2,  # type: ignore[arg-type]
+        price=Decimal("NaN"), flag="yes",  # type: ignore[arg-type]
+    ),
+    Item(
+        name="c", note="y", color=Color.RED, count=3, missing=3, wrong="many",  # type: ignore[arg-type]
+        price=2.5, flag=False,
+    ),
+]  # fmt: skip
 
 
 @strawberry.type
@@ -51,20 +65,44 @@ class Shelf:
     maybe: list[Item | None] | None
     best: Item | None
     tags: list[str]
+    owner: Item
+    pair: list[Item]
 
 
 GOOD = [ITEMS[0], ITEMS[0]]
 SHELVES = [
-    Shelf(label="one", items=GOOD, maybe=[None, ITEMS[0]], best=ITEMS[0], tags=["x"]),
-    Shelf(label="two", items=GOOD, maybe=None, best=None, tags=[]),
-    # Bad data below the shelf: an item with a null in a non-null field, a tuple for a list.
-    Shelf(label="bad", items=ITEMS, maybe=[ITEMS[1]], best=ITEMS[2], tags=["y"]),
-    Shelf(label="tuple", items=tuple(GOOD), maybe=[], best=ITEMS[0], tags=["z"]),  # type: ignore[arg-type]
-]
+    Shelf(
+        label="one", items=GOOD, maybe=[None, ITEMS[0]], best=ITEMS[0], tags=["x"],
+        owner=ITEMS[0], pair=GOOD,
+    ),
+    Shelf(
+        label="two", items=GOOD, maybe=None, best=None, tags=[], owner=ITEMS[2], pair=[],
+    ),
+    # Bad data below the shelf: an item with a null in a non-null field, a tuple for a list,
+    # a null for a non-null object, a null item in a list of non-null items.
+    Shelf(
+        label="bad", items=ITEMS, maybe=[ITEMS[1]], best=ITEMS[2], tags=["y"],
+        owner=None, pair=[ITEMS[0], None],  # type: ignore[arg-type, list-item]
+    ),
+    Shelf(
+        label="tuple", items=tuple(GOOD), maybe=[], best=ITEMS[0], tags=["z"],  # type: ignore[arg-type]
+        owner=ITEMS[0], pair=GOOD,
+    ),
+]  # fmt: skip
+
+
+@strawberry.type
+class Box:
+    # One level further down, the shelf's own fields are completed by its plan's function.
+    shelf: Shelf
 
 
 @strawberry.type
 class Query:
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        return [Box(shelf=shelf) for shelf in SHELVES]
+
     @strawberry.field
     def shelves(self) -> list[Shelf]:
         return SHELVES[:2]
@@ -107,6 +145,16 @@ QUERIES = [
     "{ items { wrong name } }",
     "{ items { ... on Item { color } name ...F } } fragment F on Item { count note }",
     "query($skip: Boolean!) { items { name @skip(if: $skip) count @include(if: $skip) } }",
+    "{ items { price flag name } }",
+    "{ shelves { owner { price flag } pair { price } } }",
+    "{ allShelves { label owner { name price } pair { name } } }",
+    "{ allShelves { pair { __typename a: name b: name } owner { flag } } }",
+    "{ boxes { shelf { label owner { name price } pair { name } } } }",
+    "{ boxes { shelf { owner { name } } } }",
+    "{ boxes { shelf { pair { name } } } }",
+    "{ boxes { shelf { label items { price } } } }",
+    "{ boxes { shelf { label maybe { name } best { note } items { count } tags } } }",
+    "{ boxes { shelf { __typename label } } }",
 ]
 
 
@@ -154,3 +202,12 @@ async def test_plain_objects_and_lists_of_them_are_completed_without_resolver_ca
         ]
     }
     assert CountingContext.resolved == ["shelves"]
+
+
+async def test_completions_are_kept_for_a_bounded_number_of_selection_shapes() -> None:
+    # Aliases are part of a shape, and clients choose them: the cache must not grow forever.
+    for n in range(execution.MAX_COMPLETIONS + 10):
+        result = await DIRECT.execute(f"{{ shelves {{ best {{ a{n}: name }} }} }}")
+        assert result.data is not None
+        assert result.data["shelves"][0]["best"] == {f"a{n}": "a"}
+    assert 0 < len(execution._COMPLETIONS) <= execution.MAX_COMPLETIONS
