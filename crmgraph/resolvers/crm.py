@@ -27,6 +27,7 @@ from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issue_contacts as links_repo
 from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence.issues import IssueFilter
+from crmgraph.resolvers.gathering import all_of
 
 T = TypeVar("T")
 
@@ -163,9 +164,7 @@ async def issues_contacts_pages(
     # The answer is per project: ask once for each project on the page.
     by_project = {issue.project_id: issue for issue in issues}
     ability = Ability.READ_CRM_CONTACT
-    answers = await asyncio.gather(
-        *(crm_group_for_issue(ctx, issue, ability) for issue in by_project.values())
-    )
+    answers = await all_of([crm_group_for_issue(ctx, i, ability) for i in by_project.values()])
     readable = {project for project, crm in zip(by_project, answers, strict=True) if crm}
     keys = [(issue.id, shape) for shape in shapes for issue in issues]
     wanted = [issue.id for issue in issues if issue.project_id in readable]

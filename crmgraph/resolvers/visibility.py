@@ -6,7 +6,6 @@ role and scope, this module knows how to find the scope of each kind of object.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +14,7 @@ from crmgraph.authz.policy import can_read_issue
 from crmgraph.context import RequestContext
 from crmgraph.domain.groups import Group, Project
 from crmgraph.domain.issues import Issue
+from crmgraph.resolvers.gathering import all_of
 
 
 class Scope(enum.Enum):
@@ -65,8 +65,11 @@ async def can_see(ctx: RequestContext, obj: Any, role: int, scope: Scope) -> boo
 
 async def visible(ctx: RequestContext, items: Sequence[Any], role: int, scope: Scope) -> list[bool]:
     """Which of ``items`` may be seen; each distinct scope is looked up once (one batch)."""
-    targets = {scope_id(item, scope) for item in items}
+    ids = [scope_id(item, scope) for item in items]
+    targets = list(set(ids))
     levels = dict(
-        zip(targets, await asyncio.gather(*(level_at(ctx, scope, t) for t in targets)), strict=True)
+        zip(targets, await all_of([level_at(ctx, scope, t) for t in targets]), strict=True)
     )
-    return [permits(ctx, item, levels[scope_id(item, scope)], role) for item in items]
+    return [
+        permits(ctx, item, levels[target], role) for item, target in zip(items, ids, strict=True)
+    ]
