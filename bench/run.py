@@ -274,7 +274,8 @@ def run_wrk(op: Operation, token: str, port: int, seconds: int, connections: int
         script.write(LUA % {"token": token, "bodies": bodies})
     try:
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+            # wrk refuses more threads than connections.
+            ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
              "-s", script.name, f"http://127.0.0.1:{port}/api/graphql"],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
