@@ -275,8 +275,8 @@ def run_wrk(op: Operation, token: str, port: int, seconds: int, connections: int
     try:
         out = subprocess.run(
             # wrk refuses more threads than connections.
-            ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-             "-s", script.name, f"http://127.0.0.1:{port}/api/graphql"],
+            ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
+             "--timeout", "10s", "-s", script.name, f"http://127.0.0.1:{port}/api/graphql"],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
     finally:
