@@ -25,6 +25,7 @@ from sqlalchemy.types import Text
 
 from crmgraph.domain.contacts import Contact, ContactWithOrganization, Organization, StateFilter
 from crmgraph.domain.pagination import Page, PageArgs
+from crmgraph.persistence.builders import slot_builder
 from crmgraph.persistence.queries import SortKey, fetch_page, like_pattern
 from crmgraph.persistence.tables import contacts, organizations
 from crmgraph.persistence.unit_of_work import write_one
@@ -80,16 +81,20 @@ def to_contact(row: Any) -> Contact:
     )
 
 
+_contact_with_organization = slot_builder(ContactWithOrganization)
+_organization = slot_builder(Organization)
+
+
 def to_contact_with_organization(row: Any) -> ContactWithOrganization:
     """A row of CONTACT_COLUMNS then JOINED_ORGANIZATION, read by position (hot path)."""
     (cid, group_id, org_id, first, last, email, phone, description, state, created, updated,
      o_id, o_group, o_name, o_rate, o_text, o_state, o_created, o_updated) = row[:19]  # fmt: skip
     organization = None
     if o_id is not None:
-        organization = Organization(
+        organization = _organization(
             o_id, o_group, o_name, o_rate, o_text, o_state == "active", o_created, o_updated
         )
-    return ContactWithOrganization(
+    return _contact_with_organization(
         cid, group_id, org_id, first, last, email, phone, description, state == "active",
         created, updated, organization,
     )  # fmt: skip

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crmgraph.domain.issues import Issue, IssueState, Note
 from crmgraph.domain.pagination import Page, PageArgs
+from crmgraph.persistence.builders import slot_builder
 from crmgraph.persistence.queries import SortKey, fetch_page, fetch_pages, like_pattern
 from crmgraph.persistence.tables import issues, notes, projects
 
@@ -27,13 +28,14 @@ NOTE_ORDER = (SortKey(notes.c.id, "id"),)
 #: Issue states by their stored value: a dict lookup, where calling the enum costs more
 #: than the rest of building an issue.
 _STATES = {state.value: state for state in IssueState}
+_issue = slot_builder(Issue)
 
 
 def to_issue(row: Any) -> Issue:
     """A row of ISSUE_COLUMNS (possibly followed by more), read by position (hot path)."""
     (id_, project_id, iid, title, description, state, confidential, author_id, created, updated,
      closed) = row[:11]  # fmt: skip
-    return Issue(
+    return _issue(
         id_, project_id, iid, title, description, _STATES[state], confidential, author_id,
         created, updated, closed,
     )  # fmt: skip
