@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import strawberry
 
-from crmgraph.schema import execution
+from crmgraph.schema import completion
 from crmgraph.schema.execution import DirectLeafExecutionContext
 
 
@@ -206,8 +206,8 @@ async def test_plain_objects_and_lists_of_them_are_completed_without_resolver_ca
 
 async def test_completions_are_kept_for_a_bounded_number_of_selection_shapes() -> None:
     # Aliases are part of a shape, and clients choose them: the cache must not grow forever.
-    for n in range(execution.MAX_COMPLETIONS + 10):
+    for n in range(completion.MAX_COMPLETIONS + 10):
         result = await DIRECT.execute(f"{{ shelves {{ best {{ a{n}: name }} }} }}")
         assert result.data is not None
         assert result.data["shelves"][0]["best"] == {f"a{n}": "a"}
-    assert 0 < len(execution._COMPLETIONS) <= execution.MAX_COMPLETIONS
+    assert 0 < len(completion._COMPLETIONS) <= completion.MAX_COMPLETIONS
