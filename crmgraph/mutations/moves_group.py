@@ -65,6 +65,7 @@ from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issue_contacts as links_repo
 from crmgraph.persistence import members as members_repo
 from crmgraph.persistence import moves as moves_repo
+from crmgraph.persistence import moves_crm as crm_moves_repo
 
 CRM_REFUSED = (
     "Transfer failed: Group contains contacts/organizations and you don't have enough "
@@ -215,8 +216,8 @@ async def _move_crm(
     following = following_groups(members, moved.id)
     whole = old_crm == moved.id
     scope = None if whole else following
-    people = await moves_repo.contacts_to_move(conn, old_crm, new_crm, scope)
-    orgs = await moves_repo.organizations_to_move(conn, old_crm, new_crm, scope)
+    people = await crm_moves_repo.contacts_to_move(conn, old_crm, new_crm, scope)
+    orgs = await crm_moves_repo.organizations_to_move(conn, old_crm, new_crm, scope)
     if not whole:
         # Only organizations that a copied contact will point at are worth copying.
         needed = {c.organization_id for c, same in people if same is None and c.organization_id}
@@ -227,12 +228,12 @@ async def _move_crm(
 
     org_copies = [org for org, namesake in orgs if namesake is None]
     org_map = {org.id: namesake for org, namesake in orgs if namesake is not None}
-    new_org_ids = await moves_repo.copy_organizations(conn, new_crm, org_copies)
+    new_org_ids = await crm_moves_repo.copy_organizations(conn, new_crm, org_copies)
     org_map.update(zip((org.id for org in org_copies), new_org_ids, strict=True))
 
     contact_copies = [c for c, same in people if same is None]
     contact_map = {c.id: same for c, same in people if same is not None}
-    new_contact_ids = await moves_repo.copy_contacts(conn, new_crm, contact_copies, org_map)
+    new_contact_ids = await crm_moves_repo.copy_contacts(conn, new_crm, contact_copies, org_map)
     contact_map.update(zip((c.id for c in contact_copies), new_contact_ids, strict=True))
 
     links = await moves_repo.links_in_groups(conn, following)
@@ -240,7 +241,7 @@ async def _move_crm(
     await moves_repo.drop_links(conn, drops)
     await moves_repo.repoint_links(conn, changes)
     if whole and not await links_repo.is_named_as_source(conn, moved.id):
-        await moves_repo.delete_crm_records(conn, moved.id)
+        await crm_moves_repo.delete_crm_records(conn, moved.id)
     touched = set(changes) | set(drops)
     return sorted({link.issue_id for link in links if link.id in touched})
 

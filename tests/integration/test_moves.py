@@ -26,6 +26,7 @@ from crmgraph.mutations.moves_group import (
 from crmgraph.mutations.outcome import Outcome
 from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence import moves as moves_repo
+from crmgraph.persistence import moves_crm as crm_moves_repo
 from crmgraph.persistence.tables import (
     contacts,
     group_members,
@@ -726,7 +727,7 @@ async def test_a_failed_group_transfer_changes_nothing(
 
     before = await mv.snapshot()
     # The last write of the move: paths, copies and links are already written by then.
-    monkeypatch.setattr(moves_repo, "delete_crm_records", broken)
+    monkeypatch.setattr(crm_moves_repo, "delete_crm_records", broken)
     with pytest.raises(RuntimeError):
         await mv.transfer_group("boss", "acme", "beta")
     assert await mv.snapshot() == before
