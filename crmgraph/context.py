@@ -96,9 +96,7 @@ class RequestContext:
     def refresh(self) -> None:
         """Forget everything loaded so far (a long-lived subscription before each event)."""
         self.loaders = Loaders(self.db, self.actor.user_id)
-        self.group_level_memo.clear()
-        self.project_level_memo.clear()
-        self.project_crm_memo.clear()
+        self._forget_memos()
 
     def release(self) -> None:
         """Drop what this request loaded, once its answer is complete. graphql-core's
@@ -108,17 +106,19 @@ class RequestContext:
         collection time."""
         self.loaders.clear_all()
         self.prefetched.clear()
-        self.group_level_memo.clear()
-        self.project_level_memo.clear()
-        self.project_crm_memo.clear()
+        self._forget_memos()
 
     def forget_levels(self) -> None:
         """Memberships changed inside this request: later checks must look again."""
+        self._forget_memos()
+        self.loaders.group_levels.clear_all()
+        self.loaders.project_levels.clear_all()
+
+    def _forget_memos(self) -> None:
+        """The levels and CRM answers this request worked out."""
         self.group_level_memo.clear()
         self.project_level_memo.clear()
         self.project_crm_memo.clear()
-        self.loaders.group_levels.clear_all()
-        self.loaders.project_levels.clear_all()
 
 
 class TokenCache:

@@ -116,8 +116,6 @@ async def copy_organizations(
 
     Timestamps are kept, as GitLab does: a copy is the same organization in a new home.
     """
-    if not originals:
-        return []
     rows = [
         {
             "group_id": group_id,
@@ -130,8 +128,7 @@ async def copy_organizations(
         }
         for o in originals
     ]
-    stmt = insert(organizations).returning(organizations.c.id, sort_by_parameter_order=True)
-    return list((await conn.execute(stmt, rows)).scalars())
+    return await _inserted_ids(conn, organizations, rows)
 
 
 async def copy_contacts(
@@ -142,8 +139,6 @@ async def copy_contacts(
 ) -> list[int]:
     """Copies in ``group_id`` with organizations mapped by ``organization_ids`` (old → new);
     the new ids, in the order of ``originals``."""
-    if not originals:
-        return []
     rows = [
         {
             "group_id": group_id,
@@ -161,7 +156,14 @@ async def copy_contacts(
         }
         for c in originals
     ]
-    stmt = insert(contacts).returning(contacts.c.id, sort_by_parameter_order=True)
+    return await _inserted_ids(conn, contacts, rows)
+
+
+async def _inserted_ids(conn: AsyncConnection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` into ``table``; the new ids, in the order of ``rows``."""
+    if not rows:
+        return []
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return list((await conn.execute(stmt, rows)).scalars())
 
 

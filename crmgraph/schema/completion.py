@@ -139,15 +139,7 @@ def value_of(f: Field, source: Any, context: Any) -> Any:
         return complete(value, context)
     if not isinstance(value, list | tuple):
         raise NotAsPromised
-    items: list[Any] = []
-    for item in value:
-        if item is None:
-            if not f.items_nullable:
-                raise NotAsPromised
-            items.append(None)
-        else:
-            items.append(complete(item, context))
-    return items
+    return [complete(item, context) if item is not None else _missing(f) for item in value]
 
 
 _COMPLETIONS: dict[tuple[Any, ...], Any] = {}
@@ -238,8 +230,9 @@ def _value_lines(name: str, f: Field) -> list[str]:
     ]
 
 
-def _missing(f: Field) -> None:
-    """A null item of a list: allowed by the list's type, or data not as promised."""
+def _missing(f: Field) -> Any:
+    """A null item of a list: None where the list's type allows it, else data not as
+    promised."""
     if f.items_nullable:
         return None
     raise NotAsPromised
