@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column
+from sqlalchemy import ColumnElement, and_, func, literal, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
-from sqlalchemy.types import Text
+from sqlalchemy.types import Boolean, Text
 
 from crmgraph.domain.contacts import StateFilter
 from crmgraph.persistence.queries import SortKey, like_pattern
@@ -94,13 +94,76 @@ def _search_text_function(element: search_text, compiler: Any, **kw: Any) -> str
     return str(compiler.visit_function(element, **kw))
 
 
+#: Words at least this long are searched through the four-character-gram indexes of
+#: migration 0005 on PostgreSQL; shorter ones through the trigram indexes.
+GRAM = 4
+#: The gram test takes the slices of a word's first characters only: any part of a word
+#: is in every text that holds the word, and a megabyte of search need not be sliced.
+GRAMS_OF_FIRST = 32
+
+
+class contains_word(GenericFunction[bool]):
+    """Whether the searched text of some columns contains a word: the columns, then the
+    word's LIKE pattern. The LIKE test on every database."""
+
+    type = Boolean()
+    name = "crm_contains_word"
+    inherit_cache = True
+
+
+class contains_long_word(GenericFunction[bool]):
+    """``contains_word`` for a word of ``GRAM`` characters or more: the columns, the word,
+    its LIKE pattern. On PostgreSQL it also asks the gram index for the rows holding all
+    of the word's four-character slices (implied by LIKE, so the same rows). A class of
+    its own, not a test of the word's length while compiling: compiled statements are
+    cached by shape, and the length of a bound value is not part of it."""
+
+    type = Boolean()
+    name = "crm_contains_long_word"
+    inherit_cache = True
+
+
+def _like(columns: Sequence[Any], pattern: Any) -> ColumnElement[bool]:
+    return search_text(*columns).like(pattern, escape="\\")
+
+
+def _grouped(compiler: Any, condition: ColumnElement[bool], kw: dict[str, Any]) -> str:
+    # In parentheses: SQLite compares a boolean function with 1, and ``a LIKE b = 1``
+    # would leave the comparison to operator precedence.
+    return f"({compiler.process(condition, **kw)})"
+
+
+@compiles(contains_word)
+def _contains_word(element: contains_word, compiler: Any, **kw: Any) -> str:
+    *columns, pattern = element.clauses
+    return _grouped(compiler, _like(columns, pattern), kw)
+
+
+@compiles(contains_long_word)
+def _contains_long_word(element: contains_long_word, compiler: Any, **kw: Any) -> str:
+    *columns, _word, pattern = element.clauses
+    return _grouped(compiler, _like(columns, pattern), kw)
+
+
+@compiles(contains_long_word, "postgresql")
+def _contains_long_word_by_grams(element: contains_long_word, compiler: Any, **kw: Any) -> str:
+    *columns, word, pattern = element.clauses
+    grams = func.crm_search_grams(search_text(*columns)).op("@>")(func.crm_search_grams(word))
+    return _grouped(compiler, and_(grams, _like(columns, pattern)), kw)
+
+
 def words_match(search: str | None, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
     """Every whitespace-separated word must match some column, ignoring case."""
-    words = (search or "").lower().split()
-    if not words:
-        return []
-    text = search_text(*columns)
-    return [text.like(like_pattern(word), escape="\\") for word in words]
+    conditions: list[Any] = []
+    for word in (search or "").lower().split():
+        pattern = literal(like_pattern(word), Text())
+        if len(word) < GRAM:
+            conditions.append(contains_word(*columns, pattern))
+        else:
+            conditions.append(
+                contains_long_word(*columns, literal(word[:GRAMS_OF_FIRST], Text()), pattern)
+            )
+    return conditions
 
 
 def state_condition(table: Any, state: StateFilter | None) -> list[Any]:

@@ -47,6 +47,7 @@ query orgs($path: ID!, $sort: OrganizationSort, $first: Int, $after: String, $se
   }
 }
 """
+LONG_WORD = "supercalifragilisticexpialidocious-extra"
 CONTACT_SORTS = [
     f"{field}_{direction}"
     for field in (
@@ -128,6 +129,34 @@ async def test_default_sort_is_last_name_ascending(crm: Crm) -> None:
 async def test_search_needs_every_word_to_match_some_column(
     crm: Crm, search: str, expected: list[str]
 ) -> None:
+    assert await crm.names(searchTerm=search) == expected
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("nakamura-lee", ["Kim"]),
+        ("NAKAMURA", ["Lou", "Kim"]),
+        # Every four-character slice ("abcd", "bcde") is in Max's text, the word is not.
+        ("abcde", []),
+        ("abcd", ["Max"]),
+        ("50%_off", ["Kim"]),
+        ("50%xoff", []),
+        ("deal\\x", ["Kim"]),
+        ("deal_x", []),
+        # Longer than the part of a word that is sliced into grams: LIKE tests the rest.
+        (LONG_WORD, ["Max"]),
+        (LONG_WORD[:-1] + "b", []),
+    ],
+)
+async def test_search_matches_words_literally_whatever_their_length(
+    crm: Crm, search: str, expected: list[str]
+) -> None:
+    # Words of four characters or more take the gram indexes on PostgreSQL; the results
+    # must be LIKE's, wildcards and backslashes included.
+    await crm.world.contact(crm.root, "Kim", "Nakamura-Lee", description="50%_off deal\\x")
+    await crm.world.contact(crm.root, "Lou", "Lee-Nakamura")
+    await crm.world.contact(crm.root, "Max", "Abcd", description=f"bcde {LONG_WORD}")
     assert await crm.names(searchTerm=search) == expected
 
 

@@ -1,4 +1,4 @@
-"""Contact and organization searches use the trigram indexes on PostgreSQL."""
+"""Contact and organization searches use the gram and trigram indexes on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -32,18 +32,14 @@ async def _plan(db: Database, search: Any) -> str:
         event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
 
 
-@pytest.mark.postgres_only
-async def test_searches_use_the_trigram_indexes_even_on_a_small_group(
-    world: World, db: Database
-) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the trigram indexes exist on PostgreSQL only")
-    # Small enough that a cheaply priced expression made the planner read every row.
+async def _small_group(world: World, db: Database) -> int:
+    """A group of 300 contacts and 300 organizations, analyzed: small enough that a
+    cheaply priced expression made the planner read every row."""
     group = await world.group("acme")
     async with db.transaction() as conn:
         await conn.execute(
             insert(organizations),
-            [{"group_id": group.id, "name": f"Org {n}", "state": "active",
+            [{"group_id": group.id, "name": f"Org{n}", "state": "active",
               "created_at": world.now(), "updated_at": world.now()} for n in range(300)],
         )  # fmt: skip
         await conn.execute(
@@ -54,23 +50,53 @@ async def test_searches_use_the_trigram_indexes_even_on_a_small_group(
         )  # fmt: skip
         await conn.exec_driver_sql("ANALYZE customer_relations_contacts")
         await conn.exec_driver_sql("ANALYZE customer_relations_organizations")
-    page = PageArgs.of(first=20)
+    return group.id
 
+
+async def _search_plans(db: Database, group_id: int, contact: str, org: str) -> tuple[str, str]:
+    page = PageArgs.of(first=20)
     contact_plan = await _plan(
         db,
         lambda conn: contacts_repo.contacts_page(
-            conn, group.id, ids=None, search="last12", state=None, sort="LAST_NAME_ASC",
+            conn, group_id, ids=None, search=contact, state=None, sort="LAST_NAME_ASC",
             page=page,
         ),
     )  # fmt: skip
     organization_plan = await _plan(
         db,
         lambda conn: contacts_repo.organizations_page(
-            conn, group.id, ids=None, search="org 12", state=None, sort="NAME_ASC", page=page
+            conn, group_id, ids=None, search=org, state=None, sort="NAME_ASC", page=page
         ),
     )
+    return contact_plan, organization_plan
+
+
+@pytest.mark.postgres_only
+async def test_searches_for_words_of_four_characters_or_more_use_the_gram_indexes(
+    world: World, db: Database
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the gram indexes exist on PostgreSQL only")
+    group_id = await _small_group(world, db)
+    contact_plan, organization_plan = await _search_plans(db, group_id, "last12", "org12")
+    assert "ix_grams_contacts_search" in contact_plan
+    assert "ix_trgm_contacts_search" not in contact_plan
+    assert "ix_grams_organizations_search" in organization_plan
+    assert "ix_trgm_organizations_search" not in organization_plan
+
+
+@pytest.mark.postgres_only
+async def test_searches_for_shorter_words_use_the_trigram_indexes(
+    world: World, db: Database
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the trigram indexes exist on PostgreSQL only")
+    group_id = await _small_group(world, db)
+    contact_plan, organization_plan = await _search_plans(db, group_id, "t12", "g12")
     assert "ix_trgm_contacts_search" in contact_plan
+    assert "ix_grams_contacts_search" not in contact_plan
     assert "ix_trgm_organizations_search" in organization_plan
+    assert "ix_grams_organizations_search" not in organization_plan
 
 
 @pytest.mark.postgres_only
