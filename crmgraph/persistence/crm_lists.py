@@ -159,10 +159,13 @@ def words_match(search: str | None, columns: Sequence[ColumnElement[Any]]) -> li
         pattern = literal(like_pattern(word), Text())
         if len(word) < GRAM:
             conditions.append(contains_word(*columns, pattern))
-        else:
-            conditions.append(
-                contains_long_word(*columns, literal(word[:GRAMS_OF_FIRST], Text()), pattern)
-            )
+            continue
+        # Sent as a literal, not a parameter: the plan depends on how rare the word's
+        # slices are, and a prepared statement's generic plan cannot know that (it read
+        # both indexes and recomputed every candidate's slices, 2.5 times slower at
+        # scale 1 and 13 times at scale 100).
+        sliced = literal(word[:GRAMS_OF_FIRST], Text(), literal_execute=True)
+        conditions.append(contains_long_word(*columns, sliced, pattern))
     return conditions
 
 

@@ -144,6 +144,8 @@ async def test_search_needs_every_word_to_match_some_column(
         ("50%xoff", []),
         ("deal\\x", ["Kim"]),
         ("deal_x", []),
+        ("o'brien", ["Pat"]),
+        ("'; drop table users; --", []),
         # Longer than the part of a word that is sliced into grams: LIKE tests the rest.
         (LONG_WORD, ["Max"]),
         (LONG_WORD[:-1] + "b", []),
@@ -156,6 +158,7 @@ async def test_search_matches_words_literally_whatever_their_length(
     # must be LIKE's, wildcards and backslashes included.
     await crm.world.contact(crm.root, "Kim", "Nakamura-Lee", description="50%_off deal\\x")
     await crm.world.contact(crm.root, "Lou", "Lee-Nakamura")
+    await crm.world.contact(crm.root, "Pat", "O'Brien")
     await crm.world.contact(crm.root, "Max", "Abcd", description=f"bcde {LONG_WORD}")
     assert await crm.names(searchTerm=search) == expected
 
