@@ -18,13 +18,14 @@ from crmgraph.domain.crm import OperationMode
 from crmgraph.mutations import contacts as contact_writes
 from crmgraph.mutations import issue_contacts as issue_contact_writes
 from crmgraph.resolvers import crm as crm_reads
+from crmgraph.schema.arguments import Info
 from crmgraph.schema.crm import CustomerRelationsContact, CustomerRelationsOrganization
+from crmgraph.schema.issues import Issue
 from crmgraph.schema.scalars import (
     CustomerRelationsContactID,
     CustomerRelationsOrganizationID,
     GroupID,
 )
-from crmgraph.schema.world import Info, Issue
 from crmgraph.schema.world_mutations import CLIENT_MUTATION_ID, ERRORS, INPUT
 
 

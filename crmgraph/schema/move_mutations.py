@@ -9,7 +9,10 @@ import strawberry
 from crmgraph.mutations import moves as move_writes
 from crmgraph.mutations import moves_group as group_move_writes
 from crmgraph.mutations import moves_issue as issue_move_writes
-from crmgraph.schema.world import Group, Info, Issue, Project
+from crmgraph.schema.arguments import Info
+from crmgraph.schema.groups import Group
+from crmgraph.schema.issues import Issue
+from crmgraph.schema.projects import Project
 from crmgraph.schema.world_mutations import CLIENT_MUTATION_ID, ERRORS, INPUT
 
 

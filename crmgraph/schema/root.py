@@ -21,13 +21,17 @@ from crmgraph.resolvers import issues as issue_reads
 from crmgraph.resolvers import projects as project_reads
 from crmgraph.resolvers import users as user_reads
 from crmgraph.schema import crm_mutations, move_mutations, world_mutations
+from crmgraph.schema.arguments import Info
 from crmgraph.schema.directives import install_guards, reachable_types
 from crmgraph.schema.execution import DirectLeafExecutionContext
+from crmgraph.schema.groups import Group
+from crmgraph.schema.issues import Issue
 from crmgraph.schema.limits import QueryLimits, QueryLimitsExtension, StaticChecks
 from crmgraph.schema.lookahead import install_ready_values
+from crmgraph.schema.projects import Project
 from crmgraph.schema.scalars import SCALARS, IssueID, NoteID, ProjectID, UserID
 from crmgraph.schema.subscriptions import Subscription
-from crmgraph.schema.world import Group, Info, Issue, Project, UserCore
+from crmgraph.schema.users import UserCore
 from crmgraph.settings import Settings
 
 INTERNAL_ERROR = "Internal server error"

@@ -9,8 +9,9 @@ import strawberry
 
 from crmgraph.events import ISSUE_CRM_CONTACTS_UPDATED
 from crmgraph.resolvers import issues as issue_reads
+from crmgraph.schema.arguments import Info
+from crmgraph.schema.issues import Issue
 from crmgraph.schema.scalars import IssuableID
-from crmgraph.schema.world import Info, Issue
 
 Issuable = Annotated[
     Issue, strawberry.union("Issuable", description="Something contacts can be linked to.")

@@ -13,10 +13,13 @@ from crmgraph.mutations import members as member_writes
 from crmgraph.mutations import notes as note_writes
 from crmgraph.mutations import projects as project_writes
 from crmgraph.mutations import quick_actions as quick_action_runs
+from crmgraph.schema.arguments import Info
 from crmgraph.schema.directives import AccessLevel
 from crmgraph.schema.enums import IssueStateEvent
+from crmgraph.schema.groups import Group
+from crmgraph.schema.issues import Issue, Note
+from crmgraph.schema.projects import Project
 from crmgraph.schema.scalars import NoteableID
-from crmgraph.schema.world import Group, Info, Issue, Note, Project
 
 CLIENT_MUTATION_ID = "A unique identifier for the client performing the mutation."
 ERRORS = "Errors encountered during the mutation."
