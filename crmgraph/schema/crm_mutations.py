@@ -21,12 +21,12 @@ from crmgraph.resolvers import crm as crm_reads
 from crmgraph.schema.arguments import Info
 from crmgraph.schema.crm import CustomerRelationsContact, CustomerRelationsOrganization
 from crmgraph.schema.issues import Issue
+from crmgraph.schema.mutation_base import CLIENT_MUTATION_ID, ERRORS, INPUT
 from crmgraph.schema.scalars import (
     CustomerRelationsContactID,
     CustomerRelationsOrganizationID,
     GroupID,
 )
-from crmgraph.schema.world_mutations import CLIENT_MUTATION_ID, ERRORS, INPUT
 
 
 def _given(value: Any) -> Any:

@@ -12,8 +12,8 @@ from crmgraph.mutations import moves_issue as issue_move_writes
 from crmgraph.schema.arguments import Info
 from crmgraph.schema.groups import Group
 from crmgraph.schema.issues import Issue
+from crmgraph.schema.mutation_base import CLIENT_MUTATION_ID, ERRORS, INPUT
 from crmgraph.schema.projects import Project
-from crmgraph.schema.world_mutations import CLIENT_MUTATION_ID, ERRORS, INPUT
 
 
 @strawberry.input(description="Move an issue to another project.")

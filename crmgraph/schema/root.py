@@ -20,7 +20,7 @@ from crmgraph.resolvers import groups as group_reads
 from crmgraph.resolvers import issues as issue_reads
 from crmgraph.resolvers import projects as project_reads
 from crmgraph.resolvers import users as user_reads
-from crmgraph.schema import crm_mutations, move_mutations, world_mutations
+from crmgraph.schema import crm_mutations, group_mutations, issue_mutations, move_mutations
 from crmgraph.schema.arguments import Info
 from crmgraph.schema.directives import install_guards, reachable_types
 from crmgraph.schema.execution import DirectLeafExecutionContext
@@ -80,7 +80,12 @@ class Query:
 
 Mutation = merge_types(
     "Mutation",
-    (world_mutations.WorldMutation, crm_mutations.CrmMutation, move_mutations.MoveMutation),
+    (
+        group_mutations.GroupMutation,
+        issue_mutations.IssueMutation,
+        crm_mutations.CrmMutation,
+        move_mutations.MoveMutation,
+    ),
 )
 
 
