@@ -20,7 +20,13 @@ from crmgraph.resolvers import groups as group_reads
 from crmgraph.resolvers import issues as issue_reads
 from crmgraph.resolvers import projects as project_reads
 from crmgraph.resolvers import users as user_reads
-from crmgraph.schema import crm_mutations, group_mutations, issue_mutations, move_mutations
+from crmgraph.schema import (
+    crm_mutations,
+    group_mutations,
+    issue_contact_mutations,
+    issue_mutations,
+    move_mutations,
+)
 from crmgraph.schema.arguments import Info
 from crmgraph.schema.directives import install_guards, reachable_types
 from crmgraph.schema.execution import DirectLeafExecutionContext
@@ -84,6 +90,7 @@ Mutation = merge_types(
         group_mutations.GroupMutation,
         issue_mutations.IssueMutation,
         crm_mutations.CrmMutation,
+        issue_contact_mutations.IssueContactMutation,
         move_mutations.MoveMutation,
     ),
 )
