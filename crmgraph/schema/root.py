@@ -32,12 +32,13 @@ from crmgraph.schema.directives import install_guards, reachable_types
 from crmgraph.schema.execution import DirectLeafExecutionContext
 from crmgraph.schema.groups import Group
 from crmgraph.schema.issues import Issue
-from crmgraph.schema.limits import QueryLimits, QueryLimitsExtension, StaticChecks
+from crmgraph.schema.limits import QueryLimits
 from crmgraph.schema.lookahead import install_ready_values
 from crmgraph.schema.projects import Project
 from crmgraph.schema.scalars import SCALARS, IssueID, NoteID, ProjectID, UserID
 from crmgraph.schema.subscriptions import Subscription
 from crmgraph.schema.users import UserCore
+from crmgraph.schema.validation import QueryLimitsExtension, StaticChecks
 from crmgraph.settings import Settings
 
 INTERNAL_ERROR = "Internal server error"
