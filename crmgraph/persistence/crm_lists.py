@@ -12,7 +12,8 @@ from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import Boolean, Text
 
 from crmgraph.domain.contacts import StateFilter
-from crmgraph.persistence.queries import SortKey, like_pattern
+from crmgraph.persistence.keyset import SortKey
+from crmgraph.persistence.queries import like_pattern
 from crmgraph.persistence.tables import contacts, organizations
 
 

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crmgraph.domain.groups import Group, Project, ancestor_paths
 from crmgraph.domain.pagination import Page, PageArgs
-from crmgraph.persistence.queries import SortKey, fetch_page, like_pattern
+from crmgraph.persistence.keyset import SortKey
+from crmgraph.persistence.queries import fetch_page, like_pattern
 from crmgraph.persistence.tables import group_members, groups, project_members, projects
 from crmgraph.persistence.unit_of_work import write_one
 

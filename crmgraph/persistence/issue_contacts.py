@@ -38,7 +38,8 @@ from crmgraph.persistence.groups import (
     memberships,
     to_group,
 )
-from crmgraph.persistence.queries import SortKey, fetch_pages
+from crmgraph.persistence.keyset import SortKey
+from crmgraph.persistence.queries import fetch_pages
 from crmgraph.persistence.tables import (
     contacts,
     group_members,

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crmgraph.domain.issues import Issue, IssueState, Note
 from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence.builders import slot_builder
-from crmgraph.persistence.queries import SortKey, fetch_page, fetch_pages, like_pattern
+from crmgraph.persistence.keyset import SortKey
+from crmgraph.persistence.queries import fetch_page, fetch_pages, like_pattern
 from crmgraph.persistence.tables import issues, notes, projects
 
 ISSUE_COLUMNS = tuple(issues.c)
