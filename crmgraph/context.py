@@ -39,6 +39,8 @@ class RequestContext:
     project_crm_memo: dict[tuple[int, str], Any] = field(default_factory=dict)
     #: Values a list loaded ahead for the fields of its items (schema/lookahead.py).
     prefetched: dict[Hashable, Any] = field(default_factory=dict)
+    #: The answer is serialized by orjson, which embeds written JSON (schema/contact_json.py).
+    json_answers: bool = False
 
     @classmethod
     def build(

@@ -173,6 +173,7 @@ class GraphQLEndpoint:
         # same batch must not read what loaders cached before the change.
         for op in operations:
             context = RequestContext.build(state.db, actor, request, state.events)
+            context.json_answers = True  # json_response writes with orjson
             try:
                 result = await self.schema().execute(
                     op.query,

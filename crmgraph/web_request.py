@@ -67,13 +67,31 @@ class _JSONResponse(JSONResponse):
         except TypeError:
             pass  # what orjson refuses (integers beyond 64 bits, lone surrogates) below
         try:
-            return super().render(content)
+            return json.dumps(
+                content,
+                ensure_ascii=False,
+                allow_nan=False,
+                separators=(",", ":"),
+                default=_written,
+            ).encode("utf-8")
         except UnicodeEncodeError:
             # A lone surrogate echoed from the request (in an error message, in a
             # clientMutationId) has no UTF-8 form; as a \u escape it is valid JSON.
             return json.dumps(
-                content, ensure_ascii=True, allow_nan=False, separators=(",", ":")
+                content,
+                ensure_ascii=True,
+                allow_nan=False,
+                separators=(",", ":"),
+                default=_written,
             ).encode("ascii")
+
+
+def _written(value: Any) -> Any:
+    """JSON written ahead (``orjson.Fragment``, schema/contact_json.py) as the value it
+    holds, for the standard library."""
+    if isinstance(value, orjson.Fragment):
+        return orjson.loads(orjson.dumps(value))
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def json_response(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,6 +22,7 @@ from crmgraph.domain.groups import Group
 from crmgraph.domain.ids import parse_number
 from crmgraph.domain.issues import Issue, parse_iid
 from crmgraph.domain.pagination import Page, PageArgs
+from crmgraph.persistence import contact_json
 from crmgraph.persistence import contacts as contacts_repo
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issue_contacts as links_repo
@@ -161,15 +162,37 @@ async def issues_contacts_pages(
 ) -> dict[tuple[int, PageArgs], Page[ContactWithOrganization]]:
     """``issue_contacts`` for a whole page of issues and each page shape, in one batch
     (``lean``: without timestamps, which the query does not show)."""
+    keys = [(issue.id, shape) for shape in shapes for issue in issues]
+    wanted = await _with_readable_contacts(ctx, issues)
+    pages = await ctx.loaders.contacts_of_issues(wanted, shapes, lean=lean) if wanted else {}
+    return {key: pages.get(key, Page.empty()) for key in keys}
+
+
+#: The contact and organization fields ``issues_contacts_json`` can write.
+JSON_CONTACT_FIELDS = frozenset(contact_json.CONTACT_FIELDS)
+JSON_ORGANIZATION_FIELDS = frozenset(contact_json.ORGANIZATION_FIELDS)
+
+
+async def issues_contacts_json(
+    ctx: RequestContext, issues: Sequence[Issue], fields: Any, limit: int
+) -> dict[int, tuple[str, list[int]]]:
+    """The contacts of a page of issues as JSON text (persistence/contact_json.py) with
+    their groups, for the issues whose contacts the actor may read; PostgreSQL only."""
+    wanted = await _with_readable_contacts(ctx, issues)
+    if not wanted:
+        return {}
+    async with ctx.db.connect() as conn:
+        return await contact_json.contacts_json_of_issues(conn, wanted, fields, limit)
+
+
+async def _with_readable_contacts(ctx: RequestContext, issues: Sequence[Issue]) -> list[int]:
+    """The ids of ``issues`` whose CRM contacts the actor may read."""
     # The answer is per project: ask once for each project on the page.
     by_project = {issue.project_id: issue for issue in issues}
     ability = Ability.READ_CRM_CONTACT
     answers = await all_of([crm_group_for_issue(ctx, i, ability) for i in by_project.values()])
     readable = {project for project, crm in zip(by_project, answers, strict=True) if crm}
-    keys = [(issue.id, shape) for shape in shapes for issue in issues]
-    wanted = [issue.id for issue in issues if issue.project_id in readable]
-    pages = await ctx.loaders.contacts_of_issues(wanted, shapes, lean=lean) if wanted else {}
-    return {key: pages.get(key, Page.empty()) for key in keys}
+    return [issue.id for issue in issues if issue.project_id in readable]
 
 
 def _numeric_id(value: str | None) -> int | None:

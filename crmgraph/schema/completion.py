@@ -61,6 +61,40 @@ class Plan:
         return all(f.kind is not Kind.GENERAL for f in self.fields)
 
 
+class Answered:
+    """A field's answer written ahead of time (schema/contact_json.py), for the selection
+    ``shape`` it was written for. A ``READY`` field gives it out as it is when its plan is
+    that selection; otherwise the field is answered the ordinary way."""
+
+    __slots__ = ("answer", "checked", "shape")
+
+    def __init__(self, answer: Any, shape: Any, checked: dict[int, bool]) -> None:
+        self.answer = answer
+        self.shape = shape
+        #: Plans already compared with ``shape`` (by id; plans live as long as the request).
+        self.checked = checked
+
+    def answer_for(self, plan: Plan) -> Any:
+        fits = self.checked.get(id(plan))
+        if fits is None:
+            fits = self.checked[id(plan)] = shape_of(plan) == self.shape
+        if not fits:
+            raise NotAsPromised
+        return self.answer
+
+
+def shape_of(plan: Plan) -> tuple[Any, ...]:
+    """A plan's selection: (response name, field name, the sub-selection's shape) each."""
+    return tuple(
+        (
+            f.response_name,
+            f.details[0].node.name.value,
+            None if f.plan is None else shape_of(f.plan),
+        )
+        for f in plan.fields
+    )
+
+
 _BUILT_IN = (GraphQLString, GraphQLID, GraphQLBoolean, GraphQLFloat)
 _PASSTHROUGH: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
 
@@ -126,6 +160,9 @@ def value_of(f: Field, source: Any, context: Any) -> Any:
         value = f.find(context, source, f.arguments)
         if value is None:  # not loaded ahead: the field's resolver answers it
             raise NotAsPromised
+        if value.__class__ is Answered:
+            assert f.plan is not None
+            return value.answer_for(f.plan)
     else:
         value = getattr(source, f.attribute)
     if value is None:
@@ -186,6 +223,7 @@ def _completion_factory(plan: Plan) -> Any:
     lines.append("    return complete")
     namespace: dict[str, Any] = {
         "NotAsPromised": NotAsPromised,
+        "Answered": Answered,
         "leaf": _leaf,
         "missing": _missing,
         "str": str,
@@ -218,6 +256,8 @@ def _value_lines(name: str, f: Field) -> list[str]:
         lines.append("    pass")
     else:
         lines.append("    raise NotAsPromised")
+    if f.kind is Kind.READY:
+        lines += [f"elif {v}.__class__ is Answered:", f"    {v} = {v}.answer_for({name}.plan)"]
     if f.kind is not Kind.LIST:
         return [*lines, "else:", f"    {v} = c_{name}({v}, context)"]
     return [

@@ -110,15 +110,21 @@ def _kept(page: Page[Any], seen: Sequence[bool]) -> Page[Any]:
     return replace(page, items=[item for item, _ in kept], cursors=[cursor for _, cursor in kept])
 
 
+def protection_of(node_type: type) -> tuple[int, Any]:
+    """The role and scope the guard of ``node_type`` requires."""
+    rule = _PROTECTED[node_type]
+    return int(rule.role), rule.scope
+
+
 async def screened_connections(
     ctx: Any, connection_type: Callable[..., C], pages: Mapping[K, Page[Any]]
 ) -> dict[K, C]:
     """Connections over ``pages``, filtered by the guard of their node type in one pass
     (one level lookup per distinct scope over all pages) and marked as screened: such a
     connection may be handed out without passing the guard again."""
-    rule = _PROTECTED[connection_type.node_type]  # type: ignore[attr-defined]
+    role, scope = protection_of(connection_type.node_type)  # type: ignore[attr-defined]
     items = [item for page in pages.values() for item in page.items]
-    seen = iter(await visible(ctx, items, int(rule.role), rule.scope))
+    seen = iter(await visible(ctx, items, role, scope))
     connections = {}
     for key, page in pages.items():
         connections[key] = connection_type(

@@ -24,6 +24,8 @@ from crmgraph.domain.errors import PublicError
 from crmgraph.domain.issues import Issue
 from crmgraph.domain.pagination import PageArgs
 from crmgraph.resolvers import crm as crm_reads
+from crmgraph.schema.completion import Answered
+from crmgraph.schema.contact_json import contacts_as_json, json_selection
 from crmgraph.schema.crm import ContactConnection
 from crmgraph.schema.directives import screened_connections
 from crmgraph.schema.execution import ready_finder
@@ -46,11 +48,33 @@ async def prefetch_issue_contacts(info: Any, issues: Sequence[Issue]) -> None:
     if not shapes:
         return
     ctx = info.context
+    if await _prefetch_as_json(ctx, issues, requested):
+        return
     lean = not any(asks_for_timestamps(field.selections) for field, _ in requested)
     pages = await crm_reads.issues_contacts_pages(ctx, issues, shapes, lean=lean)
     connections = await screened_connections(ctx, ContactConnection, pages)
     for (issue_id, shape), connection in connections.items():
         ctx.prefetched[contacts_key(issue_id, shape)] = connection
+
+
+async def _prefetch_as_json(
+    ctx: Any, issues: Sequence[Issue], requested: list[tuple[SelectedField, PageArgs | None]]
+) -> bool:
+    """The contacts as written JSON (schema/contact_json.py), when the one selection asked
+    for allows it; whether it was done."""
+    if not ctx.json_answers or ctx.db.dialect != "postgresql":
+        return False
+    selections = {json_selection(field) for field, _ in requested}
+    shapes = {shape for _, shape in requested}
+    if len(selections) != 1 or len(shapes) != 1:
+        return False
+    [selection], [shape] = selections, shapes
+    if selection is None or shape is None:
+        return False
+    answers = await contacts_as_json(ctx, issues, selection, shape)
+    for issue_id, answer in answers.items():
+        ctx.prefetched[contacts_key(issue_id, shape)] = answer
+    return True
 
 
 def ready_contacts(ctx: Any, issue: Issue, arguments: dict[str, Any]) -> Any:
@@ -60,8 +84,10 @@ def ready_contacts(ctx: Any, issue: Issue, arguments: dict[str, Any]) -> Any:
     except PublicError:
         return None
     ready = ctx.prefetched.get(contacts_key(issue.id, page))
+    if ready is None or ready.__class__ is Answered:
+        return ready
     # Only what ``screened_connections`` built, i.e. filtered by the contact guard.
-    return ready if ready is not None and ready.screened else None
+    return ready if ready.screened else None
 
 
 def install_ready_values(schema: GraphQLSchema) -> int:
@@ -81,7 +107,10 @@ def install_ready_values(schema: GraphQLSchema) -> int:
 def _ready_first(find: Callable[..., Any], resolve: Callable[..., Any]) -> Callable[..., Any]:
     def resolve_ready(source: Any, info: Any, **arguments: Any) -> Any:
         value = find(info.context, source, arguments)
-        return resolve(source, info, **arguments) if value is None else value
+        # Written JSON is only for the executor's own completion (completion.Answered).
+        if value is None or value.__class__ is Answered:
+            return resolve(source, info, **arguments)
+        return value
 
     return resolve_ready
 

@@ -1,0 +1,185 @@
+"""Issue lists' contacts written as JSON by PostgreSQL give the answer the object path gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import crmgraph.schema.lookahead as lookahead
+from crmgraph.domain.groups import Group
+from crmgraph.domain.roles import AccessLevel
+from crmgraph.persistence.unit_of_work import Database
+from tests.world import World
+
+FIELDS = (
+    "id firstName lastName email phone description active "
+    "organization { id name defaultRate description active }"
+)
+
+
+def _issues(
+    contacts: str, *, issues_path: str = 'project(fullPath: "acme/web")', variables: str = ""
+) -> str:
+    return (
+        f"query{variables} {{ " + issues_path + " { issues(first: 20) { nodes { iid "
+        + contacts + " } } } }"
+    )  # fmt: skip
+
+
+WRITTEN = {
+    "every plain field": _issues("customerRelationsContacts { nodes { " + FIELDS + " } }"),
+    "aliases and type names": _issues(
+        "people: customerRelationsContacts { list: nodes { __typename key: id name: firstName "
+        "org: organization { __typename rate: defaultRate label: name } } }"
+    ),
+    "one field": _issues("customerRelationsContacts { nodes { email } }"),
+    "the group's issue list": _issues(
+        "customerRelationsContacts { nodes { " + FIELDS + " } }",
+        issues_path='group(fullPath: "acme")',
+    ),
+}
+NOT_WRITTEN = {
+    "a fragment": _issues("customerRelationsContacts { nodes { ...c } }")
+    + " fragment c on CustomerRelationsContact { id firstName }",
+    "a directive": _issues(
+        "customerRelationsContacts { nodes { id email @include(if: $on) } }",
+        variables="($on: Boolean = true)",
+    ),
+    "page info": _issues("customerRelationsContacts { nodes { id } pageInfo { hasNextPage } }"),
+    "timestamps": _issues("customerRelationsContacts { nodes { id createdAt } }"),
+    "arguments": _issues("customerRelationsContacts(first: 1) { nodes { id } }"),
+    "edges": _issues("customerRelationsContacts { edges { node { id } } }"),
+}
+
+
+@pytest.fixture
+async def root(world: World) -> Group:
+    return await world.group("acme")
+
+
+@pytest.fixture
+async def token(world: World, root: Group) -> str:
+    """Issues whose contacts have every kind of value the answer can hold."""
+    project = await world.project(root, "web")
+    reader = await world.user("reader")
+    await world.member(root, reader, AccessLevel.REPORTER)
+    rates = ["120.50", "0", None, "1234567890123456.78", "0.01"]
+    organizations = [
+        await world.organization(root, name, default_rate=rate, description=text)
+        for name, rate, text in zip(
+            ['Quote "Co"', "Back\\slash", "Tab\there", "Ünïcödé ✓", "Line\u2028sep"],
+            rates,
+            [None, "multi\nline", "", "<b>html</b>", "emoji 🎉"],
+            strict=True,
+        )
+    ]
+    contacts = [
+        await world.contact(
+            root,
+            first,
+            "Last",
+            email,
+            organization=organizations[n] if n < len(organizations) else None,
+            phone=None if n % 2 else f"+1 555 {n}",
+            description="\x01control" if n == 3 else None,
+            active=n != 2,
+        )
+        for n, (first, email) in enumerate(
+            [("Ann", "ann@example.com"), ('Bo "B"', None), ("Cy\\", "cy@x.io"),
+             ("Dee", "d@x.io"), ("Eve", None), ("Fay", "f@x.io")]
+        )
+    ]  # fmt: skip
+    for n in range(8):
+        issue = await world.issue(project, reader, f"Issue {n}")
+        await world.link(issue, *contacts[n % 6 : n % 6 + n % 4])
+    return await world.token(reader)
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the lists whose contacts were written as JSON."""
+    written: list[int] = []
+    original = lookahead.contacts_as_json
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        written.append(1)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(lookahead, "contacts_as_json", counted)
+    return written
+
+
+async def _both(
+    world: World, monkeypatch: pytest.MonkeyPatch, token: str, query: str
+) -> tuple[Any, Any]:
+    """The answer as served, then with the JSON path turned off."""
+    served = await world.gql(query, token=token)
+    assert served.error_messages == []
+    monkeypatch.setattr(lookahead, "json_selection", lambda field: None)
+    objects = await world.gql(query, token=token)
+    assert objects.error_messages == []
+    return served.data, objects.data
+
+
+@pytest.mark.parametrize("query", WRITTEN.values(), ids=WRITTEN.keys())
+async def test_written_contacts_answer_as_the_objects_do(
+    world: World, db: Database, token: str, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    written = _spy(monkeypatch)
+    served, objects = await _both(world, monkeypatch, token, query)
+    assert served == objects
+    assert any(issue_contacts(node) for node in _nodes(served)), (
+        "the fixture links contacts to the issues"
+    )
+    # PostgreSQL writes the JSON; elsewhere the objects answer.
+    assert written == ([1] if db.dialect == "postgresql" else [])
+
+
+@pytest.mark.parametrize("query", NOT_WRITTEN.values(), ids=NOT_WRITTEN.keys())
+async def test_selections_beyond_plain_fields_are_answered_by_objects(
+    world: World, token: str, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    written = _spy(monkeypatch)
+    served, objects = await _both(world, monkeypatch, token, query)
+    assert served == objects
+    assert written == []
+
+
+async def test_a_linked_contact_of_a_group_the_reader_cannot_see_is_left_out(
+    world: World, root: Group, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Links are only made within the issue's CRM group; this one is stored directly, so
+    # that only the contact guard stands between the reader and the contact.
+    hidden = await world.contact(await world.group("elsewhere"), "Hidden", "Person")
+    project = await world.project(root, "extra")
+    issue = await world.issue(project, await world.user("author"), "Mixed")
+    await world.link(issue, hidden)
+    query = _issues(
+        "customerRelationsContacts { nodes { firstName } }",
+        issues_path='project(fullPath: "acme/extra")',
+    )
+    served, objects = await _both(world, monkeypatch, token, query)
+    assert served == objects
+    assert _nodes(served) == [{"iid": "1", "customerRelationsContacts": {"nodes": []}}]
+
+
+async def test_a_reader_without_crm_access_gets_no_written_contacts(
+    world: World, token: str
+) -> None:
+    outsider = await world.user("outsider")
+    project = await world.project(await world.group("open"), "web")
+    await world.member(project, outsider, AccessLevel.GUEST)
+    query = WRITTEN["every plain field"]
+    response = await world.gql(query, token=await world.token(outsider))
+    # Not a member of acme: its project is not found at all; nothing leaks.
+    assert response.data["project"] is None
+
+
+def _nodes(data: Any) -> list[Any]:
+    root = data.get("project") or data.get("group")
+    return list(root["issues"]["nodes"])
+
+
+def issue_contacts(node: dict[str, Any]) -> list[Any]:
+    connection = node.get("customerRelationsContacts") or node.get("people") or {}
+    return list(connection.get("nodes") or connection.get("list") or [])
