@@ -183,3 +183,23 @@ def _nodes(data: Any) -> list[Any]:
 def issue_contacts(node: dict[str, Any]) -> list[Any]:
     connection = node.get("customerRelationsContacts") or node.get("people") or {}
     return list(connection.get("nodes") or connection.get("list") or [])
+
+
+async def test_lists_asking_for_different_pages_of_contacts_each_get_their_own(
+    world: World, token: str
+) -> None:
+    query = (
+        '{ project(fullPath: "acme/web") { '
+        "one: issues(first: 20) { nodes { iid customerRelationsContacts(first: 1) "
+        "{ nodes { id } } } } "
+        "two: issues(first: 20) { nodes { iid customerRelationsContacts(first: 2) "
+        "{ nodes { id } } } } } }"
+    )
+    response = await world.gql(query, token=token)
+    assert response.error_messages == []
+    for alias, most in (("one", 1), ("two", 2)):
+        counts = [
+            len(node["customerRelationsContacts"]["nodes"])
+            for node in response.data["project"][alias]["nodes"]
+        ]
+        assert max(counts) == most
