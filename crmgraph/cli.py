@@ -58,6 +58,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     settings = _settings(args)
     os.environ["CRMGRAPH_DATABASE_URL"] = settings.database_url
+    # The workers read their settings from the environment: --log-level reaches our own
+    # loggers (the access log among them) as well as uvicorn's.
+    level = args.log_level or settings.log_level.lower()
+    os.environ["CRMGRAPH_LOG_LEVEL"] = level.upper()
     settings.token_secret()  # made once here, so that every worker reads the same file
     config = {
         "app": "crmgraph.app:app_from_env",
@@ -66,7 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         "port": args.port,
         "loop": "uvloop",
         "http": "httptools",
-        "log_level": args.log_level,
+        "log_level": level,
     }
     if args.workers > 1 and serving.reuse_port_supported():
         # One listening socket per worker: see crmgraph/serving.py.
@@ -212,6 +216,9 @@ def _redact(url: str) -> str:
     return parse_database_url(url).render_as_string(hide_password=True)
 
 
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crmgraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -224,7 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-level",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        help="for crmgraph's logs and uvicorn's (default: $CRMGRAPH_LOG_LEVEL or info)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     with_db(sub.add_parser("migrate", help="upgrade the database to the latest revision"))

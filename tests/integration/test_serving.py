@@ -119,6 +119,27 @@ def test_a_worker_that_dies_is_replaced_and_stop_ends_all_of_them(
     assert not _listening_inodes(port)
 
 
+@pytest.mark.parametrize(("level", "logged"), [("warning", False), ("info", True)])
+def test_the_log_level_option_governs_the_access_log(
+    tmp_path: Path, level: str, logged: bool
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'logs.db'}"
+    upgrade_url(url)
+    port = _free_port()
+    env = dict(os.environ, CRMGRAPH_DATABASE_URL=url, CRMGRAPH_SECRET="serve-secret")
+    env.pop("CRMGRAPH_LOG_LEVEL", None)
+    server = subprocess.Popen(
+        [str(BINARY), "serve", "--port", str(port), "--log-level", level.upper()],
+        env=env, start_new_session=True, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert _wait(lambda: _healthy(port)), "the server did not answer within 30 s"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    assert ("crmgraph.access" in stderr) is logged, stderr
+
+
 def test_a_port_in_use_is_one_line_error(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}"
     with socket.socket() as holder:
