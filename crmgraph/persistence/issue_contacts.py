@@ -22,7 +22,7 @@ from sqlalchemy.sql import Subquery
 from crmgraph.domain.contacts import ContactWithOrganization
 from crmgraph.domain.groups import Group
 from crmgraph.domain.pagination import Page, PageArgs
-from crmgraph.persistence.contacts import (
+from crmgraph.persistence.contact_rows import (
     CONTACT_COLUMNS,
     CONTACTS_ORGANIZATION,
     JOINED_ORGANIZATION,

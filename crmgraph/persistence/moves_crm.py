@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crmgraph.domain.contacts import Contact, Organization
-from crmgraph.persistence.contacts import (
+from crmgraph.persistence.contact_rows import (
     CONTACT_COLUMNS,
     ORGANIZATION_COLUMNS,
     to_contact,

@@ -177,7 +177,7 @@ TIMESTAMP_FIELDS = frozenset({"createdAt", "updatedAt"})
 
 def asks_for_timestamps(selections: Sequence[Selection]) -> bool:
     """Whether ``createdAt`` or ``updatedAt`` is asked for anywhere in ``selections``:
-    lists that are not asked leave them out of their SQL (persistence/contacts.py)."""
+    lists that are not asked leave them out of their SQL (persistence/contact_rows.py)."""
     return any(
         field.name in TIMESTAMP_FIELDS or asks_for_timestamps(field.selections)
         for field in _fields(selections)

@@ -19,7 +19,7 @@ from crmgraph.domain.groups import Group
 from crmgraph.domain.ids import to_gid
 from crmgraph.domain.roles import AccessLevel
 from crmgraph.domain.users import Scope
-from crmgraph.persistence.contacts import (
+from crmgraph.persistence.contact_rows import (
     CONTACT_COLUMNS,
     ORGANIZATION_COLUMNS,
     to_contact,

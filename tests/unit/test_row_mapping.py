@@ -7,7 +7,7 @@ from dataclasses import fields
 
 from crmgraph.domain.contacts import ContactWithOrganization, Organization
 from crmgraph.domain.issues import Issue, IssueState
-from crmgraph.persistence.contacts import (
+from crmgraph.persistence.contact_rows import (
     CONTACT_COLUMNS,
     JOINED_ORGANIZATION,
     to_contact_with_organization,
