@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.operations import Operation, build
-from crmgraph import bench_seed
+from crmgraph import bench_rows, bench_seed
 from crmgraph.app import create_app
 from crmgraph.mutations.accounts import issue_token
 from crmgraph.persistence.migrate import upgrade_url
@@ -142,7 +142,7 @@ async def find_facts(db: Database, token: str) -> dict[str, Any]:
         ],
         "deep_cursor": cursor,
         # Surnames spread over the alphabet, lower-cased: what people type to find someone.
-        "search_words": [name.lower() for name in bench_seed.SURNAMES[100::200]][:4],
+        "search_words": [name.lower() for name in bench_rows.SURNAMES[100::200]][:4],
     }
 
 

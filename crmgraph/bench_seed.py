@@ -3,124 +3,35 @@
 Scale 1 is one root group ``bench`` with projects ``bench/p1`` … ``bench/p20``, 1,000
 organizations, 10,000 contacts, 50,000 issues and about 125,000 issue-contact links;
 scale N multiplies the rows. PostgreSQL is filled with COPY, SQLite with batched inserts.
-The data is deterministic (a fixed random seed), so runs compare.
+The data is deterministic (a fixed random seed), so runs compare. This module writes the
+world; the rows themselves are made in ``bench_rows``.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crmgraph.bench_rows import (
+    PROJECTS,
+    BenchSize,
+    contact_rows,
+    issue_rows,
+    link_pairs,
+    organization_rows,
+)
 from crmgraph.domain.roles import AccessLevel
 from crmgraph.persistence import tables as t
 from crmgraph.persistence.unit_of_work import Database
 
 ROOT = "bench"
-PROJECTS = 20
 BENCH_USER = "bench"
-FIRST = [
-    "Ann",
-    "Bob",
-    "Carla",
-    "Dev",
-    "Erin",
-    "Farid",
-    "Greta",
-    "Hiro",
-    "Ines",
-    "Jonas",
-    "Kemal",
-    "Lena",
-    "Mads",
-    "Nora",
-    "Omar",
-    "Petra",
-    "Quinn",
-    "Rosa",
-    "Sven",
-    "Tara",
-    "Ugo",
-    "Vera",
-    "Wim",
-    "Xena",
-    "Yusuf",
-    "Zoe",
-]
-LAST = [
-    "Lee",
-    "Okafor",
-    "Schmidt",
-    "Novak",
-    "Silva",
-    "Tanaka",
-    "Berg",
-    "Costa",
-    "Dubois",
-    "Eriksen",
-    "Fischer",
-    "Garcia",
-    "Horvat",
-    "Ivanova",
-    "Jensen",
-    "Kowalski",
-    "Lopez",
-    "Meyer",
-    "Nakamura",
-    "Olsen",
-    "Petrov",
-    "Quist",
-    "Rossi",
-    "Sato",
-    "Torres",
-]
-# Surnames made of two parts: 875 of them, so that a surname matches about 0.1 % of the
-# contacts, as in a real address book (25 surnames would make every one match 4 %).
-SURNAMES = [
-    f"{head}{tail}"
-    for head in LAST
-    for tail in ("berg", "ford", "stein", "ley", "man", "son", "ton", "well", "wood", "ani")
-] + [f"{head}-{other}" for head in LAST for other in LAST]
-WORDS = [
-    "renewal",
-    "invoice",
-    "onboarding",
-    "outage",
-    "billing",
-    "migration",
-    "contract",
-    "upgrade",
-    "support",
-    "training",
-    "refund",
-    "escalation",
-    "security",
-    "audit",
-    "integration",
-    "export",
-    "import",
-    "latency",
-    "mobile",
-    "portal",
-]
-
-
-@dataclass(frozen=True)
-class BenchSize:
-    organizations: int
-    contacts: int
-    issues: int
-
-    @classmethod
-    def at(cls, scale: float) -> BenchSize:
-        return cls(int(1_000 * scale), int(10_000 * scale), int(50_000 * scale))
 
 
 async def bench_exists(db: Database) -> bool:
@@ -139,12 +50,12 @@ async def load_bench(db: Database, scale: float, *, now: datetime | None = None)
         ids = _IdBlock(await _next_ids(conn))
         user_id, group_id, project_ids = await _world(conn, ids, clock)
         orgs = ids.take("customer_relations_organizations", size.organizations)
-        await _copy(conn, t.organizations, _organizations(orgs, group_id, clock, rng))
+        await _copy(conn, t.organizations, organization_rows(orgs, group_id, clock, rng))
         contacts = ids.take("customer_relations_contacts", size.contacts)
-        await _copy(conn, t.contacts, _contacts(contacts, orgs, group_id, clock, rng))
+        await _copy(conn, t.contacts, contact_rows(contacts, orgs, group_id, clock, rng))
         issues = ids.take("issues", size.issues)
-        await _copy(conn, t.issues, _issues(issues, project_ids, user_id, clock, rng))
-        links = list(_links(issues, contacts, rng))
+        await _copy(conn, t.issues, issue_rows(issues, project_ids, user_id, clock, rng))
+        links = list(link_pairs(issues, contacts, rng))
         link_ids = ids.take("issue_customer_relations_contacts", len(links))
         await _copy(
             conn,
@@ -227,59 +138,6 @@ async def _world(conn: AsyncConnection, ids: _IdBlock, now: datetime) -> tuple[i
         ],
     )  # fmt: skip
     return user_id, group_id, project_ids
-
-
-def _organizations(
-    ids: range, group_id: int, now: datetime, rng: random.Random
-) -> Iterator[dict[str, Any]]:
-    for n, oid in enumerate(ids):
-        yield {
-            "id": oid, "group_id": group_id, "name": f"{rng.choice(LAST)} {rng.choice(WORDS)} {n}",
-            "default_rate": Decimal(rng.randrange(5000, 30000)) / 100 if n % 4 else None,
-            "description": f"{rng.choice(WORDS)} account" if n % 3 else None,
-            "state": "inactive" if n % 20 == 0 else "active",
-            "created_at": now - timedelta(minutes=n), "updated_at": now,
-        }  # fmt: skip
-
-
-def _contacts(
-    ids: range, orgs: range, group_id: int, now: datetime, rng: random.Random
-) -> Iterator[dict[str, Any]]:
-    for n, cid in enumerate(ids):
-        first, last = rng.choice(FIRST), rng.choice(SURNAMES)
-        yield {
-            "id": cid, "group_id": group_id,
-            "organization_id": orgs[rng.randrange(len(orgs))] if orgs and n % 5 else None,
-            "first_name": first, "last_name": last,
-            "email": f"{first.lower()}.{last.lower()}.{n}@example.com" if n % 10 else None,
-            "phone": f"+1 555 {n:07d}" if n % 3 else None,
-            "description": " ".join(rng.sample(WORDS, 3)) if n % 2 else None,
-            "state": "inactive" if n % 20 == 0 else "active",
-            "created_at": now - timedelta(seconds=n), "updated_at": now,
-        }  # fmt: skip
-
-
-def _issues(
-    ids: range, project_ids: Sequence[int], author_id: int, now: datetime, rng: random.Random
-) -> Iterator[dict[str, Any]]:
-    for n, iid in enumerate(ids):
-        yield {
-            "id": iid, "project_id": project_ids[n % PROJECTS], "iid": n // PROJECTS + 1,
-            "title": f"{rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} for customer {n}",
-            "description": None, "state": "closed" if n % 7 == 0 else "opened",
-            "confidential": False, "author_id": author_id,
-            "created_at": now - timedelta(seconds=len(ids) - n), "updated_at": now,
-            "closed_at": None,
-        }  # fmt: skip
-
-
-def _links(issues: range, contacts: range, rng: random.Random) -> Iterator[tuple[int, int]]:
-    """Two or three distinct contacts per issue: about 2.5 links per issue."""
-    if not contacts:
-        return
-    for issue_id in issues:
-        for offset in rng.sample(range(len(contacts)), 2 + issue_id % 2):
-            yield issue_id, contacts[offset]
 
 
 async def _copy(conn: AsyncConnection, table: Table, rows: Iterator[dict[str, Any]]) -> None:
