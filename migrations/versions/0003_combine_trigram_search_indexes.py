@@ -36,7 +36,7 @@ PER_COLUMN = {
 
 
 def _joined(columns: tuple[str, ...]) -> str:
-    # Must stay the expression crmgraph.persistence.contacts.searchable_text renders.
+    # Was the expression persistence.contacts rendered then (see migration 0004).
     return " || ' ' || ".join(f"coalesce({column}, '')" for column in columns)
 
 

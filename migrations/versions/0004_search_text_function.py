@@ -47,7 +47,7 @@ def upgrade() -> None:
     op.execute(CREATE_FUNCTION)
     for name, (_, columns) in SEARCHED.items():
         op.execute(f"DROP INDEX IF EXISTS {name}")
-        # Must stay the expression crmgraph.persistence.contacts renders for PostgreSQL.
+        # Must stay the expression crmgraph.persistence.crm_lists renders for PostgreSQL.
         op.execute(_index(name, f"crm_search_text({', '.join(columns)})"))
 
 
