@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
+from strawberry.types.base import get_object_definition
 from strawberry.types.nodes import SelectedField
 
 from crmgraph.domain.issues import Issue
@@ -26,14 +27,22 @@ from crmgraph.domain.pagination import PageArgs
 from crmgraph.resolvers import crm as crm_reads
 from crmgraph.resolvers.visibility import visible
 from crmgraph.schema.completion import Answered
-from crmgraph.schema.crm import CustomerRelationsContact
+from crmgraph.schema.crm import CustomerRelationsContact, CustomerRelationsOrganization
 from crmgraph.schema.directives import protection_of
 
 TYPENAME = "__typename"
-CONTACT_TYPE = "CustomerRelationsContact"
-ORGANIZATION_TYPE = "CustomerRelationsOrganization"
 CONTACT_LEAVES = crm_reads.JSON_CONTACT_FIELDS
 ORGANIZATION_LEAVES = crm_reads.JSON_ORGANIZATION_FIELDS
+
+
+def type_name(cls: type) -> str:
+    """The GraphQL name of a strawberry type."""
+    definition = get_object_definition(cls, strict=True)
+    return definition.name
+
+
+CONTACT_TYPE = type_name(CustomerRelationsContact)
+ORGANIZATION_TYPE = type_name(CustomerRelationsOrganization)
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,7 @@ def json_selection(contacts: SelectedField) -> JsonSelection | None:
     if contacts.arguments or contacts.directives or len(contacts.selections) != 1:
         return None
     [nodes] = contacts.selections
-    if not isinstance(nodes, SelectedField) or nodes.directives or nodes.name != "nodes":
+    if not _plain(nodes) or nodes.name != "nodes":
         return None
     found = _fields(nodes.selections, CONTACT_LEAVES, CONTACT_TYPE, nested=True)
     if found is None:
@@ -62,7 +71,7 @@ def json_selection(contacts: SelectedField) -> JsonSelection | None:
     return JsonSelection(key, fields, ((key, "nodes", shape),))
 
 
-def _plain(selection: Any) -> bool:
+def _plain(selection: Any) -> TypeGuard[SelectedField]:
     return isinstance(selection, SelectedField) and not selection.directives
 
 

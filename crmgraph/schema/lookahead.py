@@ -48,7 +48,7 @@ async def prefetch_issue_contacts(info: Any, issues: Sequence[Issue]) -> None:
     if not shapes:
         return
     ctx = info.context
-    if await _prefetch_as_json(ctx, issues, requested):
+    if await _prefetch_as_json(ctx, issues, requested, shapes):
         return
     lean = not any(asks_for_timestamps(field.selections) for field, _ in requested)
     pages = await crm_reads.issues_contacts_pages(ctx, issues, shapes, lean=lean)
@@ -58,18 +58,20 @@ async def prefetch_issue_contacts(info: Any, issues: Sequence[Issue]) -> None:
 
 
 async def _prefetch_as_json(
-    ctx: Any, issues: Sequence[Issue], requested: list[tuple[SelectedField, PageArgs | None]]
+    ctx: Any,
+    issues: Sequence[Issue],
+    requested: list[tuple[SelectedField, PageArgs | None]],
+    shapes: set[PageArgs],
 ) -> bool:
     """The contacts as written JSON (schema/contact_json.py), when the one selection asked
-    for allows it; whether it was done."""
-    if not ctx.json_answers or ctx.db.dialect != "postgresql":
+    for allows it; whether it was done. (A selection with bad arguments has none.)"""
+    if not ctx.json_answers or ctx.db.dialect != "postgresql" or len(shapes) != 1:
         return False
     selections = {json_selection(field) for field, _ in requested}
-    shapes = {shape for _, shape in requested}
-    if len(selections) != 1 or len(shapes) != 1:
+    if len(selections) != 1:
         return False
     [selection], [shape] = selections, shapes
-    if selection is None or shape is None:
+    if selection is None:
         return False
     answers = await contacts_as_json(ctx, issues, selection, shape)
     for issue_id, answer in answers.items():
