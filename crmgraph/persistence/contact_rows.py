@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, null
+from sqlalchemy import Select, null, select
+from sqlalchemy.sql import Subquery
 
 from crmgraph.domain.contacts import Contact, ContactWithOrganization, Organization
 from crmgraph.persistence.builders import slot_builder
@@ -41,6 +42,16 @@ def with_organizations(stmt: Select[Any], *, lean: bool = False) -> Select[Any]:
     """``stmt`` over contacts, reading each contact's organization in the same query."""
     columns = LEAN_JOINED_ORGANIZATION if lean else JOINED_ORGANIZATION
     return stmt.add_columns(*columns).select_from(WITH_ORGANIZATION)
+
+
+def with_organizations_of(rows: Subquery, *, lean: bool = False) -> Select[Any]:
+    """As ``with_organizations``, over a subquery of contact rows (a cut page): its contact
+    columns, each one's organization, then its other columns."""
+    names = [column.name for column in CONTACT_COLUMNS]
+    others = [column for column in rows.c if column.name not in names]
+    columns = LEAN_JOINED_ORGANIZATION if lean else JOINED_ORGANIZATION
+    joined = rows.outerjoin(organizations, organizations.c.id == rows.c.organization_id)
+    return select(*(rows.c[name] for name in names), *columns, *others).select_from(joined)
 
 
 def to_contact(row: Any) -> Contact:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     Select,
     and_,
+    bindparam,
     func,
     insert,
     or_,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Subquery
 
 from crmgraph.domain.contacts import Contact, ContactWithOrganization, Organization, StateFilter
 from crmgraph.domain.pagination import Page, PageArgs
@@ -29,16 +31,19 @@ from crmgraph.persistence.contact_rows import (
     to_contact_with_organization,
     to_organization,
     with_organizations,
+    with_organizations_of,
 )
 from crmgraph.persistence.crm_lists import (
     CONTACT_SEARCH,
     ORGANIZATION_SEARCH,
     contact_order,
     organization_order,
+    search_words,
     state_condition,
     words_match,
+    words_match_by_name,
 )
-from crmgraph.persistence.queries import fetch_page
+from crmgraph.persistence.queries import fetch_page, fetch_page_by_shape
 from crmgraph.persistence.tables import contacts, organizations
 from crmgraph.persistence.unit_of_work import write_one
 
@@ -63,18 +68,17 @@ def _state_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _contacts_query(
-    group_id: int,
+    group_id: Any,
     ids: Sequence[int] | None,
-    search: str | None,
+    words: Sequence[Any],
     state: StateFilter | None,
     columns: Sequence[Any] = CONTACT_COLUMNS,
 ) -> Select[Any]:
+    """Contacts of a group (an id or a parameter) matching the ``words`` conditions."""
     stmt = select(*columns).where(contacts.c.group_id == group_id)
     if ids is not None:
         stmt = stmt.where(contacts.c.id.in_(ids))
-    return stmt.where(
-        and_(True, *words_match(search, CONTACT_SEARCH), *state_condition(contacts, state))
-    )
+    return stmt.where(and_(True, *words, *state_condition(contacts, state)))
 
 
 def _organizations_query(
@@ -109,8 +113,28 @@ async def contacts_page(
 ) -> Page[ContactWithOrganization]:
     """``lean``: without timestamps (None), for queries that do not ask for them."""
     columns = LEAN_CONTACT_COLUMNS if lean else CONTACT_COLUMNS
-    stmt = with_organizations(_contacts_query(group_id, ids, search, state, columns), lean=lean)
-    found = await fetch_page(conn, stmt, contact_order(sort), page, filter_first=bool(search))
+    keys = contact_order(sort)
+    words = search_words(search)
+    if not words or ids is not None or any(key.column.table is organizations for key in keys):
+        stmt = _contacts_query(group_id, ids, words_match(search, CONTACT_SEARCH), state, columns)
+        stmt = with_organizations(stmt, lean=lean)
+        found = await fetch_page(conn, stmt, keys, page, filter_first=bool(words))
+        return found.map(to_contact_with_organization)
+    # A search: its statement is the same for every group and words of the same shape,
+    # and it sorts all its matches, so the organizations are joined to the cut page.
+    conditions, params, word_shape = words_match_by_name(words, CONTACT_SEARCH)
+
+    def build() -> Select[Any]:
+        return _contacts_query(bindparam("group_id"), None, conditions, state, columns)
+
+    def expand(rows: Subquery) -> Select[Any]:
+        return with_organizations_of(rows, lean=lean)
+
+    shape = ("contacts", sort, lean, state, word_shape)
+    params["group_id"] = group_id
+    found = await fetch_page_by_shape(
+        conn, shape, build, keys, page, params, filter_first=True, expand=expand
+    )
     return found.map(to_contact_with_organization)
 
 
@@ -144,7 +168,8 @@ async def _state_counts(conn: AsyncConnection, table: Any, stmt: Select[Any]) ->
 async def contact_state_counts(
     conn: AsyncConnection, group_id: int, search: str | None
 ) -> dict[str, int]:
-    return await _state_counts(conn, contacts, _contacts_query(group_id, None, search, None))
+    stmt = _contacts_query(group_id, None, words_match(search, CONTACT_SEARCH), None)
+    return await _state_counts(conn, contacts, stmt)
 
 
 async def organization_state_counts(

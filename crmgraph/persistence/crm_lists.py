@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, literal_column
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import Boolean, Text
@@ -153,21 +153,58 @@ def _contains_long_word_by_grams(element: contains_long_word, compiler: Any, **k
     return _grouped(compiler, and_(grams, _like(columns, pattern)), kw)
 
 
+def search_words(search: str | None) -> list[str]:
+    """The words of a search, lower-cased: every one must match some column."""
+    return (search or "").lower().split()
+
+
+def _word_condition(
+    columns: Sequence[ColumnElement[Any]], word: str, pattern: Any, sliced: Any
+) -> ColumnElement[bool]:
+    if len(word) < GRAM:
+        return contains_word(*columns, pattern)
+    return contains_long_word(*columns, sliced, pattern)
+
+
 def words_match(search: str | None, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
     """Every whitespace-separated word must match some column, ignoring case."""
-    conditions: list[Any] = []
-    for word in (search or "").lower().split():
-        pattern = literal(like_pattern(word), Text())
-        if len(word) < GRAM:
-            conditions.append(contains_word(*columns, pattern))
-            continue
-        # Sent as a literal, not a parameter: the plan depends on how rare the word's
+    return [
+        # The sliced word is a literal, not a parameter: the plan depends on how rare its
         # slices are, and a prepared statement's generic plan cannot know that (it read
         # both indexes and recomputed every candidate's slices, 2.5 times slower at
         # scale 1 and 13 times at scale 100).
-        sliced = literal(word[:GRAMS_OF_FIRST], Text(), literal_execute=True)
-        conditions.append(contains_long_word(*columns, sliced, pattern))
-    return conditions
+        _word_condition(
+            columns,
+            word,
+            literal(like_pattern(word), Text()),
+            literal(word[:GRAMS_OF_FIRST], Text(), literal_execute=True),
+        )
+        for word in search_words(search)
+    ]
+
+
+def words_match_by_name(
+    words: Sequence[str], columns: Sequence[ColumnElement[Any]]
+) -> tuple[list[Any], dict[str, Any], tuple[bool, ...]]:
+    """``words_match`` with the words as named parameters, for statements built once and
+    run with other words of the same shape: the conditions, their parameters, and the
+    shape (which words are searched through the gram indexes)."""
+    conditions: list[Any] = []
+    params: dict[str, Any] = {}
+    for n, word in enumerate(words):
+        pattern, sliced = f"word_{n}", f"word_{n}_sliced"
+        params[pattern] = like_pattern(word)
+        if len(word) >= GRAM:
+            params[sliced] = word[:GRAMS_OF_FIRST]
+        conditions.append(
+            _word_condition(
+                columns,
+                word,
+                bindparam(pattern, type_=Text()),
+                bindparam(sliced, type_=Text(), literal_execute=True),
+            )
+        )
+    return conditions, params, tuple(len(word) >= GRAM for word in words)
 
 
 def state_condition(table: Any, state: StateFilter | None) -> list[Any]:

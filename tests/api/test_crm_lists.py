@@ -132,6 +132,28 @@ async def test_search_needs_every_word_to_match_some_column(
     assert await crm.names(searchTerm=search) == expected
 
 
+async def test_searches_of_one_shape_each_find_their_own_group_words_and_organizations(
+    crm: Crm,
+) -> None:
+    # A search's statement is built once per shape and run with each request's values.
+    admin = await crm.world.token(await crm.world.user("root", admin=True))
+    searches = [
+        ("acme", "fair", ["Eve"], [None]),
+        ("acme", "buyer", ["Bob"], ["Globex"]),
+        ("other", "zoe@", ["Zoe"], [None]),
+        ("acme", "zoe@", [], []),
+        ("acme", "ann", ["Ann"], ["Initech"]),
+        ("acme", "ann example", ["Ann"], ["Initech"]),
+        ("acme", "dan example", ["Dan"], ["Initech"]),
+    ]
+    for path, search, names, organizations in searches:
+        found = await crm.contacts_query(admin, groupFullPath=path, searchTerm=search)
+        assert [node["firstName"] for node in found["nodes"]] == names, search
+        assert [
+            node["organization"] and node["organization"]["name"] for node in found["nodes"]
+        ] == organizations, search
+
+
 @pytest.mark.parametrize(
     ("search", "expected"),
     [

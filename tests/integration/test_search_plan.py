@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from crmgraph.persistence.unit_of_work import Database
 from tests.world import World
 
 
-async def _plan(db: Database, search: Any) -> str:
+async def _plan(db: Database, search: Any, explain: str = "EXPLAIN") -> str:
     """The plan PostgreSQL picks for the statement ``search`` sends."""
     sent: list[tuple[str, Any]] = []
 
@@ -26,8 +27,11 @@ async def _plan(db: Database, search: Any) -> str:
         async with db.connect() as conn:
             await search(conn)
             statement, parameters = sent[-1]
-            rows = await conn.exec_driver_sql("EXPLAIN " + statement, parameters)
-            return "\n".join(row[0] for row in rows)
+            rows = await conn.exec_driver_sql(f"{explain} {statement}", parameters)
+            # Text lines, or one JSON document that psycopg has already parsed.
+            return "\n".join(
+                row[0] if isinstance(row[0], str) else json.dumps(row[0]) for row in rows
+            )
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
 
@@ -126,3 +130,50 @@ async def test_a_deep_page_starts_its_index_scan_at_the_cursor(world: World, db:
     # The cursor is part of the index condition, not a filter over the rows before it.
     condition = next(line for line in plan.splitlines() if "Index Cond" in line)
     assert "ROW(" in condition and "Filter" not in plan
+
+
+def _joins_to(node: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    """The plan nodes whose rows are joined to ``table``'s (the other side of each join)."""
+    children = node.get("Plans", [])
+
+    def reads(child: dict[str, Any]) -> bool:
+        # Through the nodes that only keep the table's rows for the join.
+        kept = child.get("Plans", []) if child["Node Type"] in {"Hash", "Memoize"} else []
+        return child.get("Relation Name") == table or any(reads(k) for k in kept)
+
+    found = [
+        other for child in children if reads(child) for other in children if other is not child
+    ]
+    return found + [joined for child in children for joined in _joins_to(child, table)]
+
+
+@pytest.mark.postgres_only
+async def test_a_search_joins_organizations_to_its_page_not_to_every_match(
+    world: World, db: Database
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("plans are PostgreSQL's")
+    group = await world.group("acme")
+    organization = await world.organization(group, "Initech")
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(contacts),
+            [{"group_id": group.id, "first_name": f"Match{n}", "last_name": f"Last{n:03d}",
+              "organization_id": organization.id, "state": "active",
+              "created_at": world.now(), "updated_at": world.now()} for n in range(100)],
+        )  # fmt: skip
+        await conn.exec_driver_sql("ANALYZE customer_relations_contacts")
+    page = PageArgs.of(first=20)
+    plan = await _plan(
+        db,
+        lambda conn: contacts_repo.contacts_page(
+            conn, group.id, ids=None, search="match", state=None, sort="LAST_NAME_ASC",
+            page=page,
+        ),
+        "EXPLAIN (ANALYZE, FORMAT JSON)",
+    )  # fmt: skip
+    [root] = json.loads(plan)
+    joined = _joins_to(root["Plan"], "customer_relations_organizations")
+    assert joined, "the organizations are joined"
+    # The page's 21 rows (20 and one to tell whether more follow), not the 100 matches.
+    assert [node["Actual Rows"] * node["Actual Loops"] for node in joined] == [21]
