@@ -43,6 +43,7 @@ from crmgraph.persistence.crm_lists import (
     words_match,
     words_match_by_name,
 )
+from crmgraph.persistence.gram_stats import CONTACT_GRAMS, ORGANIZATION_GRAMS, gram_frequencies
 from crmgraph.persistence.queries import fetch_page, fetch_page_by_shape
 from crmgraph.persistence.tables import contacts, organizations
 from crmgraph.persistence.unit_of_work import write_one
@@ -84,20 +85,28 @@ def _contacts_query(
 def _organizations_query(
     group_id: int,
     ids: Sequence[int] | None,
-    search: str | None,
+    words: Sequence[Any],
     state: StateFilter | None,
     columns: Sequence[Any] = ORGANIZATION_COLUMNS,
 ) -> Select[Any]:
+    """Organizations of a group matching the ``words`` conditions."""
     stmt = select(*columns).where(organizations.c.group_id == group_id)
     if ids is not None:
         stmt = stmt.where(organizations.c.id.in_(ids))
-    return stmt.where(
-        and_(
-            True,
-            *words_match(search, ORGANIZATION_SEARCH),
-            *state_condition(organizations, state),
-        )
-    )
+    return stmt.where(and_(True, *words, *state_condition(organizations, state)))
+
+
+async def _contact_words(conn: AsyncConnection, search: str | None) -> list[Any]:
+    if not search_words(search):
+        return []
+    return words_match(search, CONTACT_SEARCH, await gram_frequencies(conn, CONTACT_GRAMS))
+
+
+async def _organization_words(conn: AsyncConnection, search: str | None) -> list[Any]:
+    if not search_words(search):
+        return []
+    common = await gram_frequencies(conn, ORGANIZATION_GRAMS)
+    return words_match(search, ORGANIZATION_SEARCH, common)
 
 
 async def contacts_page(
@@ -116,13 +125,14 @@ async def contacts_page(
     keys = contact_order(sort)
     words = search_words(search)
     if not words or ids is not None or any(key.column.table is organizations for key in keys):
-        stmt = _contacts_query(group_id, ids, words_match(search, CONTACT_SEARCH), state, columns)
+        stmt = _contacts_query(group_id, ids, await _contact_words(conn, search), state, columns)
         stmt = with_organizations(stmt, lean=lean)
         found = await fetch_page(conn, stmt, keys, page, filter_first=bool(words))
         return found.map(to_contact_with_organization)
     # A search: its statement is the same for every group and words of the same shape,
     # and it sorts all its matches, so the organizations are joined to the cut page.
-    conditions, params, word_shape = words_match_by_name(words, CONTACT_SEARCH)
+    common = await gram_frequencies(conn, CONTACT_GRAMS)
+    conditions, params, word_shape = words_match_by_name(words, CONTACT_SEARCH, common)
 
     def build() -> Select[Any]:
         return _contacts_query(bindparam("group_id"), None, conditions, state, columns)
@@ -151,7 +161,9 @@ async def organizations_page(
 ) -> Page[Organization]:
     """``lean``: without timestamps (None), for queries that do not ask for them."""
     columns = LEAN_ORGANIZATION_COLUMNS if lean else ORGANIZATION_COLUMNS
-    stmt = _organizations_query(group_id, ids, search, state, columns)
+    stmt = _organizations_query(
+        group_id, ids, await _organization_words(conn, search), state, columns
+    )
     found = await fetch_page(conn, stmt, organization_order(sort), page, filter_first=bool(search))
     return found.map(to_organization)
 
@@ -168,14 +180,14 @@ async def _state_counts(conn: AsyncConnection, table: Any, stmt: Select[Any]) ->
 async def contact_state_counts(
     conn: AsyncConnection, group_id: int, search: str | None
 ) -> dict[str, int]:
-    stmt = _contacts_query(group_id, None, words_match(search, CONTACT_SEARCH), None)
+    stmt = _contacts_query(group_id, None, await _contact_words(conn, search), None)
     return await _state_counts(conn, contacts, stmt)
 
 
 async def organization_state_counts(
     conn: AsyncConnection, group_id: int, search: str | None
 ) -> dict[str, int]:
-    stmt = _organizations_query(group_id, None, search, None)
+    stmt = _organizations_query(group_id, None, await _organization_words(conn, search), None)
     return await _state_counts(conn, organizations, stmt)
 
 

@@ -3,15 +3,17 @@ for contacts and organizations, and the word search behind ``search:``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, literal, literal_column
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import Boolean, Text
 
 from crmgraph.domain.contacts import StateFilter
+from crmgraph.persistence.gram_stats import telling_grams
 from crmgraph.persistence.keyset import SortKey
 from crmgraph.persistence.queries import like_pattern
 from crmgraph.persistence.tables import contacts, organizations
@@ -103,6 +105,12 @@ GRAM = 4
 GRAMS_OF_FIRST = 32
 
 
+def slices(word: str) -> list[str]:
+    """The four-character slices of a word's first ``GRAMS_OF_FIRST`` characters."""
+    head = word[:GRAMS_OF_FIRST]
+    return [head[i : i + GRAM] for i in range(len(head) - GRAM + 1)]
+
+
 class contains_word(GenericFunction[bool]):
     """Whether the searched text of some columns contains a word: the columns, then the
     word's LIKE pattern. The LIKE test on every database."""
@@ -113,11 +121,12 @@ class contains_word(GenericFunction[bool]):
 
 
 class contains_long_word(GenericFunction[bool]):
-    """``contains_word`` for a word of ``GRAM`` characters or more: the columns, the word,
-    its LIKE pattern. On PostgreSQL it also asks the gram index for the rows holding all
-    of the word's four-character slices (implied by LIKE, so the same rows). A class of
-    its own, not a test of the word's length while compiling: compiled statements are
-    cached by shape, and the length of a bound value is not part of it."""
+    """``contains_word`` for a word of ``GRAM`` characters or more: the columns, an array
+    of some of the word's four-character slices, its LIKE pattern. On PostgreSQL it also
+    asks the gram index for the rows holding all those slices (implied by LIKE, so the
+    same rows). A class of its own, not a test of the word's length while compiling:
+    compiled statements are cached by shape, and the length of a bound value is not
+    part of it."""
 
     type = Boolean()
     name = "crm_contains_long_word"
@@ -142,14 +151,14 @@ def _contains_word(element: contains_word, compiler: Any, **kw: Any) -> str:
 
 @compiles(contains_long_word)
 def _contains_long_word(element: contains_long_word, compiler: Any, **kw: Any) -> str:
-    *columns, _word, pattern = element.clauses
+    *columns, _grams, pattern = element.clauses
     return _grouped(compiler, _like(columns, pattern), kw)
 
 
 @compiles(contains_long_word, "postgresql")
 def _contains_long_word_by_grams(element: contains_long_word, compiler: Any, **kw: Any) -> str:
-    *columns, word, pattern = element.clauses
-    grams = func.crm_search_grams(search_text(*columns)).op("@>")(func.crm_search_grams(word))
+    *columns, sliced, pattern = element.clauses
+    grams = func.crm_search_grams(search_text(*columns)).op("@>")(sliced)
     return _grouped(compiler, and_(grams, _like(columns, pattern)), kw)
 
 
@@ -159,52 +168,62 @@ def search_words(search: str | None) -> list[str]:
 
 
 def _word_condition(
-    columns: Sequence[ColumnElement[Any]], word: str, pattern: Any, sliced: Any
+    columns: Sequence[ColumnElement[Any]], word: str, pattern: Any, grams: Sequence[Any]
 ) -> ColumnElement[bool]:
     if len(word) < GRAM:
         return contains_word(*columns, pattern)
-    return contains_long_word(*columns, sliced, pattern)
+    return contains_long_word(*columns, array(grams, type_=Text()), pattern)
 
 
-def words_match(search: str | None, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
-    """Every whitespace-separated word must match some column, ignoring case."""
+def words_match(
+    search: str | None,
+    columns: Sequence[ColumnElement[Any]],
+    frequencies: Mapping[str, float],
+) -> list[Any]:
+    """Every whitespace-separated word must match some column, ignoring case.
+    ``frequencies``: how common slices are in the columns' gram index (``gram_stats``)."""
     return [
-        # The sliced word is a literal, not a parameter: the plan depends on how rare its
-        # slices are, and a prepared statement's generic plan cannot know that (it read
-        # both indexes and recomputed every candidate's slices, 2.5 times slower at
-        # scale 1 and 13 times at scale 100).
+        # The slices are literals, not parameters: the plan depends on how rare they are,
+        # and a prepared statement's generic plan cannot know that (it read both indexes
+        # and recomputed every candidate's slices, 2.5 times slower at scale 1 and 13
+        # times at scale 100).
         _word_condition(
             columns,
             word,
             literal(like_pattern(word), Text()),
-            literal(word[:GRAMS_OF_FIRST], Text(), literal_execute=True),
+            [
+                literal(gram, Text(), literal_execute=True)
+                for gram in telling_grams(slices(word), frequencies)
+            ],
         )
         for word in search_words(search)
     ]
 
 
 def words_match_by_name(
-    words: Sequence[str], columns: Sequence[ColumnElement[Any]]
-) -> tuple[list[Any], dict[str, Any], tuple[bool, ...]]:
+    words: Sequence[str],
+    columns: Sequence[ColumnElement[Any]],
+    frequencies: Mapping[str, float],
+) -> tuple[list[Any], dict[str, Any], tuple[int, ...]]:
     """``words_match`` with the words as named parameters, for statements built once and
     run with other words of the same shape: the conditions, their parameters, and the
-    shape (which words are searched through the gram indexes)."""
+    shape (how many slices each word asks the gram index for; 0 for short words)."""
     conditions: list[Any] = []
     params: dict[str, Any] = {}
+    shape: list[int] = []
     for n, word in enumerate(words):
-        pattern, sliced = f"word_{n}", f"word_{n}_sliced"
-        params[pattern] = like_pattern(word)
-        if len(word) >= GRAM:
-            params[sliced] = word[:GRAMS_OF_FIRST]
+        params[f"word_{n}"] = like_pattern(word)
+        grams = telling_grams(slices(word), frequencies) if len(word) >= GRAM else []
+        params.update({f"word_{n}_gram_{k}": gram for k, gram in enumerate(grams)})
+        shape.append(len(grams))
+        named = [
+            bindparam(f"word_{n}_gram_{k}", type_=Text(), literal_execute=True)
+            for k in range(len(grams))
+        ]
         conditions.append(
-            _word_condition(
-                columns,
-                word,
-                bindparam(pattern, type_=Text()),
-                bindparam(sliced, type_=Text(), literal_execute=True),
-            )
+            _word_condition(columns, word, bindparam(f"word_{n}", type_=Text()), named)
         )
-    return conditions, params, tuple(len(word) >= GRAM for word in words)
+    return conditions, params, tuple(shape)
 
 
 def state_condition(table: Any, state: StateFilter | None) -> list[Any]:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import pytest
 from sqlalchemy import event, insert
 
 from crmgraph.domain.pagination import PageArgs
 from crmgraph.persistence import contacts as contacts_repo
+from crmgraph.persistence import gram_stats
+from crmgraph.persistence.crm_lists import slices
 from crmgraph.persistence.tables import contacts, organizations
 from crmgraph.persistence.unit_of_work import Database
 from tests.world import World
@@ -177,3 +181,42 @@ async def test_a_search_joins_organizations_to_its_page_not_to_every_match(
     assert joined, "the organizations are joined"
     # The page's 21 rows (20 and one to tell whether more follow), not the 100 matches.
     assert [node["Actual Rows"] * node["Actual Loops"] for node in joined] == [21]
+
+
+@pytest.mark.postgres_only
+async def test_a_search_asks_the_gram_index_only_for_slices_that_are_not_common(
+    world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the gram indexes exist on PostgreSQL only")
+    # Statistics read by earlier tests on this database are forgotten.
+    monkeypatch.setattr(gram_stats, "_LOADED", WeakKeyDictionary())
+    group = await world.group("acme")
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(contacts),
+            [{"group_id": group.id, "first_name": f"First{n}",
+              "last_name": "Commonwealth" if n % 100 == 0 else f"Common{n}",
+              "state": "active", "created_at": world.now(), "updated_at": world.now()}
+             for n in range(400)],
+        )  # fmt: skip
+        await conn.exec_driver_sql("ANALYZE customer_relations_contacts")
+    page = PageArgs.of(first=20)
+    sent: list[str] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with db.connect() as conn:
+            found = await contacts_repo.contacts_page(
+                conn, group.id, ids=None, search="commonwealth", state=None,
+                sort="LAST_NAME_ASC", page=page,
+            )  # fmt: skip
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
+    assert [c.first_name for c in found.items] == ["First0", "First100", "First200", "First300"]
+    [asked] = re.findall(r"@> ARRAY\[([^]]*)\]", sent[-1])
+    # Every contact holds "comm", "ommo" and "mmon"; the rest are in four of them.
+    assert sorted(asked.replace("'", "").split(", ")) == sorted(slices("commonwealth")[3:])
