@@ -3,6 +3,7 @@ for contacts and organizations, and the word search behind ``search:``."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -70,10 +71,11 @@ def organization_order(sort: str) -> tuple[SortKey, ...]:
 
 
 class search_text(GenericFunction[str]):
-    """The columns lower-cased and joined by spaces (NULL as empty): the expression the
-    trigram indexes are built on. A word holds no space, so it matches this text exactly
-    when it matches one of the columns. On PostgreSQL it is the function of migration
-    0004, which the planner knows to be costly, so that searches use the index."""
+    """The columns lower-cased and joined by spaces (NULL as empty): the text the trigram
+    and gram indexes are built on. A word holds no space, so it matches this text exactly
+    when it matches one of the columns. On PostgreSQL it is the table's stored
+    ``search_text`` column (migration 0006), which must hold the text of exactly these
+    columns: CONTACT_SEARCH or ORGANIZATION_SEARCH."""
 
     type = Text()
     name = "crm_search_text"
@@ -93,8 +95,12 @@ def _search_text_inline(element: search_text, compiler: Any, **kw: Any) -> str:
 
 
 @compiles(search_text, "postgresql")
-def _search_text_function(element: search_text, compiler: Any, **kw: Any) -> str:
-    return str(compiler.visit_function(element, **kw))
+def _search_text_column(element: search_text, compiler: Any, **kw: Any) -> str:
+    columns = list(element.clauses)
+    stored = [list(CONTACT_SEARCH), list(ORGANIZATION_SEARCH)]
+    if not any(len(columns) == len(s) and all(map(operator.is_, columns, s)) for s in stored):
+        raise ValueError("only the columns of migration 0006 have a stored search text")
+    return f"{compiler.preparer.format_table(columns[0].table)}.search_text"
 
 
 #: Words at least this long are searched through the four-character-gram indexes of

@@ -11,6 +11,7 @@ from crmgraph.domain.contacts import Contact
 from crmgraph.domain.groups import Group
 from crmgraph.domain.ids import to_gid
 from crmgraph.domain.roles import AccessLevel
+from crmgraph.persistence import contacts as contacts_repo
 from tests.world import World
 
 # The shape of GitLab's own contacts query (crm/contacts/components/queries).
@@ -152,6 +153,16 @@ async def test_searches_of_one_shape_each_find_their_own_group_words_and_organiz
         assert [
             node["organization"] and node["organization"]["name"] for node in found["nodes"]
         ] == organizations, search
+
+
+async def test_a_search_finds_a_contact_by_its_new_name_not_its_old_one(crm: Crm) -> None:
+    # PostgreSQL keeps the searched text in a generated column, written with the row.
+    async with crm.world.db.transaction() as conn:
+        await contacts_repo.update_contact(
+            conn, crm.contacts["Dan"].id, {"last_name": "Quixote"}, crm.world.now()
+        )
+    assert await crm.names(searchTerm="quixote") == ["Dan"]
+    assert await crm.names(searchTerm="zed") == []
 
 
 @pytest.mark.parametrize(
