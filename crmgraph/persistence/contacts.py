@@ -36,7 +36,9 @@ from crmgraph.persistence.contact_rows import (
 from crmgraph.persistence.crm_lists import (
     CONTACT_SEARCH,
     ORGANIZATION_SEARCH,
+    WALK_SHARE,
     contact_order,
+    likely_share,
     organization_order,
     search_words,
     state_condition,
@@ -124,14 +126,18 @@ async def contacts_page(
     columns = LEAN_CONTACT_COLUMNS if lean else CONTACT_COLUMNS
     keys = contact_order(sort)
     words = search_words(search)
+    common = await gram_frequencies(conn, CONTACT_GRAMS) if words else {}
+    # A search finds all its matches before it sorts them, unless most rows match.
+    filter_first = bool(words) and likely_share(words, common) < WALK_SHARE
     if not words or ids is not None or any(key.column.table is organizations for key in keys):
-        stmt = _contacts_query(group_id, ids, await _contact_words(conn, search), state, columns)
-        stmt = with_organizations(stmt, lean=lean)
-        found = await fetch_page(conn, stmt, keys, page, filter_first=bool(words))
+        conditions = words_match(search, CONTACT_SEARCH, common)
+        stmt = with_organizations(
+            _contacts_query(group_id, ids, conditions, state, columns), lean=lean
+        )
+        found = await fetch_page(conn, stmt, keys, page, filter_first=filter_first)
         return found.map(to_contact_with_organization)
     # A search: its statement is the same for every group and words of the same shape,
-    # and it sorts all its matches, so the organizations are joined to the cut page.
-    common = await gram_frequencies(conn, CONTACT_GRAMS)
+    # and the organizations are joined to the cut page, not to every match.
     conditions, params, word_shape = words_match_by_name(words, CONTACT_SEARCH, common)
 
     def build() -> Select[Any]:
@@ -143,7 +149,7 @@ async def contacts_page(
     shape = ("contacts", sort, lean, state, word_shape)
     params["group_id"] = group_id
     found = await fetch_page_by_shape(
-        conn, shape, build, keys, page, params, filter_first=True, expand=expand
+        conn, shape, build, keys, page, params, filter_first=filter_first, expand=expand
     )
     return found.map(to_contact_with_organization)
 
@@ -161,10 +167,13 @@ async def organizations_page(
 ) -> Page[Organization]:
     """``lean``: without timestamps (None), for queries that do not ask for them."""
     columns = LEAN_ORGANIZATION_COLUMNS if lean else ORGANIZATION_COLUMNS
-    stmt = _organizations_query(
-        group_id, ids, await _organization_words(conn, search), state, columns
-    )
-    found = await fetch_page(conn, stmt, organization_order(sort), page, filter_first=bool(search))
+    words = search_words(search)
+    common = await gram_frequencies(conn, ORGANIZATION_GRAMS) if words else {}
+    conditions = words_match(search, ORGANIZATION_SEARCH, common)
+    stmt = _organizations_query(group_id, ids, conditions, state, columns)
+    # As for contacts: all matches first, unless most rows match.
+    filter_first = bool(words) and likely_share(words, common) < WALK_SHARE
+    found = await fetch_page(conn, stmt, organization_order(sort), page, filter_first=filter_first)
     return found.map(to_organization)
 
 

@@ -173,6 +173,25 @@ def search_words(search: str | None) -> list[str]:
     return (search or "").lower().split()
 
 
+#: A search whose words most rows hold walks the sort order and stops at the end of the
+#: page, rather than finding every match before sorting them: ``example`` in 90 % of a
+#: million contacts took 12 s, every match read and sorted, against 2.7 ms.
+WALK_SHARE = 0.5
+
+
+def likely_share(words: Sequence[str], frequencies: Mapping[str, float]) -> float:
+    """The share of rows likely to hold all the words, from the statistics of their
+    slices: each word is in at most as many rows as its rarest slice, and the words are
+    taken as independent. 0 for a word too short for slices, or without statistics."""
+    share = 1.0
+    for word in words:
+        grams = slices(word)
+        if not grams or not frequencies:
+            return 0.0
+        share *= min(frequencies.get(gram, 0.0) for gram in grams)
+    return share
+
+
 def _word_condition(
     columns: Sequence[ColumnElement[Any]], word: str, pattern: Any, grams: Sequence[Any]
 ) -> ColumnElement[bool]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crmgraph.persistence.crm_lists import GRAMS_OF_FIRST, slices
+from crmgraph.persistence.crm_lists import GRAMS_OF_FIRST, likely_share, slices
 from crmgraph.persistence.gram_stats import telling_grams
 
 
@@ -25,3 +25,13 @@ def test_common_slices_are_left_out_but_the_two_rarest_are_kept() -> None:
     everywhere = dict.fromkeys(slices("example"), 0.9)
     assert sorted(telling_grams(slices("example"), everywhere)) == ["exam", "xamp"]
     assert telling_grams(["fisc", "cher"], {"fisc": 0.5, "cher": 0.6}) == ["fisc", "cher"]
+
+
+def test_the_likely_share_of_a_search_is_its_words_rarest_slices_multiplied() -> None:
+    frequencies = {"exam": 0.9, "xamp": 0.95, "ampl": 0.9, "mple": 0.9, "gmai": 0.5, "mail": 0.6}
+    assert likely_share(["example"], frequencies) == 0.9
+    assert likely_share(["example", "gmail"], frequencies) == 0.9 * 0.5
+    # A slice not in the statistics is rare, a short word has no slices to tell.
+    assert likely_share(["examples"], frequencies) == 0.0
+    assert likely_share(["example", "lee"], frequencies) == 0.0
+    assert likely_share(["example"], {}) == 0.0
