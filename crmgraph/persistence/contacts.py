@@ -3,7 +3,7 @@ email, writes. The columns they read and the row mappers are in ``contact_rows``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,9 +36,8 @@ from crmgraph.persistence.contact_rows import (
 from crmgraph.persistence.crm_lists import (
     CONTACT_SEARCH,
     ORGANIZATION_SEARCH,
-    WALK_SHARE,
     contact_order,
-    likely_share,
+    finds_all_first,
     organization_order,
     search_words,
     state_condition,
@@ -98,17 +97,13 @@ def _organizations_query(
     return stmt.where(and_(True, *words, *state_condition(organizations, state)))
 
 
-async def _contact_words(conn: AsyncConnection, search: str | None) -> list[Any]:
-    if not search_words(search):
-        return []
-    return words_match(search, CONTACT_SEARCH, await gram_frequencies(conn, CONTACT_GRAMS))
-
-
-async def _organization_words(conn: AsyncConnection, search: str | None) -> list[Any]:
-    if not search_words(search):
-        return []
-    common = await gram_frequencies(conn, ORGANIZATION_GRAMS)
-    return words_match(search, ORGANIZATION_SEARCH, common)
+async def _searched(
+    conn: AsyncConnection, search: str | None, index: str
+) -> tuple[list[str], Mapping[str, float]]:
+    """A search's words and how common slices are in the gram ``index`` (no statistics
+    are read without words)."""
+    words = search_words(search)
+    return words, (await gram_frequencies(conn, index) if words else {})
 
 
 async def contacts_page(
@@ -125,10 +120,8 @@ async def contacts_page(
     """``lean``: without timestamps (None), for queries that do not ask for them."""
     columns = LEAN_CONTACT_COLUMNS if lean else CONTACT_COLUMNS
     keys = contact_order(sort)
-    words = search_words(search)
-    common = await gram_frequencies(conn, CONTACT_GRAMS) if words else {}
-    # A search finds all its matches before it sorts them, unless most rows match.
-    filter_first = bool(words) and likely_share(words, common) < WALK_SHARE
+    words, common = await _searched(conn, search, CONTACT_GRAMS)
+    filter_first = finds_all_first(words, common)
     if not words or ids is not None or any(key.column.table is organizations for key in keys):
         conditions = words_match(search, CONTACT_SEARCH, common)
         stmt = with_organizations(
@@ -167,12 +160,10 @@ async def organizations_page(
 ) -> Page[Organization]:
     """``lean``: without timestamps (None), for queries that do not ask for them."""
     columns = LEAN_ORGANIZATION_COLUMNS if lean else ORGANIZATION_COLUMNS
-    words = search_words(search)
-    common = await gram_frequencies(conn, ORGANIZATION_GRAMS) if words else {}
+    words, common = await _searched(conn, search, ORGANIZATION_GRAMS)
     conditions = words_match(search, ORGANIZATION_SEARCH, common)
     stmt = _organizations_query(group_id, ids, conditions, state, columns)
-    # As for contacts: all matches first, unless most rows match.
-    filter_first = bool(words) and likely_share(words, common) < WALK_SHARE
+    filter_first = finds_all_first(words, common)
     found = await fetch_page(conn, stmt, organization_order(sort), page, filter_first=filter_first)
     return found.map(to_organization)
 
@@ -189,14 +180,17 @@ async def _state_counts(conn: AsyncConnection, table: Any, stmt: Select[Any]) ->
 async def contact_state_counts(
     conn: AsyncConnection, group_id: int, search: str | None
 ) -> dict[str, int]:
-    stmt = _contacts_query(group_id, None, await _contact_words(conn, search), None)
+    _, common = await _searched(conn, search, CONTACT_GRAMS)
+    stmt = _contacts_query(group_id, None, words_match(search, CONTACT_SEARCH, common), None)
     return await _state_counts(conn, contacts, stmt)
 
 
 async def organization_state_counts(
     conn: AsyncConnection, group_id: int, search: str | None
 ) -> dict[str, int]:
-    stmt = _organizations_query(group_id, None, await _organization_words(conn, search), None)
+    _, common = await _searched(conn, search, ORGANIZATION_GRAMS)
+    conditions = words_match(search, ORGANIZATION_SEARCH, common)
+    stmt = _organizations_query(group_id, None, conditions, None)
     return await _state_counts(conn, organizations, stmt)
 
 

@@ -192,6 +192,12 @@ def likely_share(words: Sequence[str], frequencies: Mapping[str, float]) -> floa
     return share
 
 
+def finds_all_first(words: Sequence[str], frequencies: Mapping[str, float]) -> bool:
+    """Whether a search finds all its matches before it sorts them (``fetch_page``'s
+    ``filter_first``): every search does, unless most rows likely match."""
+    return bool(words) and likely_share(words, frequencies) < WALK_SHARE
+
+
 def _word_condition(
     columns: Sequence[ColumnElement[Any]], word: str, pattern: Any, grams: Sequence[Any]
 ) -> ColumnElement[bool]:

@@ -66,7 +66,8 @@ async def fetch_page_by_shape(
     expand: Callable[[Subquery], Select[Any]] | None = None,
 ) -> Page[Row[Any]]:
     """``fetch_page`` of ``build()``, a statement that holds all its values as named
-    parameters (``params``) and is the same for every call with this ``shape``. A first
+    parameters (``params``); ``shape`` must determine that statement, ``keys`` and
+    ``expand``, as they are built into the cached query. A first
     page's finished query is then built once per shape: building the subqueries and
     their columns cost more CPU than running the search (1 to 2 ms a request). Pages
     after a cursor are built each time (the cursor's values are written into them).
