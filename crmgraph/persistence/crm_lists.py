@@ -4,7 +4,7 @@ for contacts and organizations, and the word search behind ``search:``."""
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, literal, literal_column
@@ -206,6 +206,42 @@ def _word_condition(
     return contains_long_word(*columns, array(grams, type_=Text()), pattern)
 
 
+def _words_match(
+    words: Sequence[str],
+    columns: Sequence[ColumnElement[Any]],
+    frequencies: Mapping[str, float],
+    value: Callable[[str, str, bool], Any],
+) -> tuple[list[Any], dict[str, Any], tuple[int, ...]]:
+    """The conditions of ``words``, their values by name, and how many slices each word
+    asks the gram index for (0 for a short word). ``value(name, value, literal_execute)``
+    puts a value into the statement. The slices are rendered into the statement at
+    execution, not sent as parameters: the plan depends on how rare they are, and a
+    prepared statement's generic plan cannot know that (it read both indexes and
+    recomputed every candidate's slices, 2.5 times slower at scale 1 and 13 times at
+    scale 100)."""
+    conditions: list[Any] = []
+    params: dict[str, Any] = {}
+    shape: list[int] = []
+    for n, word in enumerate(words):
+        name = f"word_{n}"
+        chosen = telling_grams(slices(word), frequencies)
+        grams = {f"{name}_gram_{k}": gram for k, gram in enumerate(chosen)}
+        params[name] = like_pattern(word)
+        params.update(grams)
+        sliced = [value(key, gram, True) for key, gram in grams.items()]
+        conditions.append(_word_condition(columns, word, value(name, params[name], False), sliced))
+        shape.append(len(grams))
+    return conditions, params, tuple(shape)
+
+
+def _inline(_name: str, value: str, literal_execute: bool) -> Any:
+    return literal(value, Text(), literal_execute=literal_execute)
+
+
+def _named(name: str, _value: str, literal_execute: bool) -> Any:
+    return bindparam(name, type_=Text(), literal_execute=literal_execute)
+
+
 def words_match(
     search: str | None,
     columns: Sequence[ColumnElement[Any]],
@@ -213,22 +249,7 @@ def words_match(
 ) -> list[Any]:
     """Every whitespace-separated word must match some column, ignoring case.
     ``frequencies``: how common slices are in the columns' gram index (``gram_stats``)."""
-    return [
-        # The slices are literals, not parameters: the plan depends on how rare they are,
-        # and a prepared statement's generic plan cannot know that (it read both indexes
-        # and recomputed every candidate's slices, 2.5 times slower at scale 1 and 13
-        # times at scale 100).
-        _word_condition(
-            columns,
-            word,
-            literal(like_pattern(word), Text()),
-            [
-                literal(gram, Text(), literal_execute=True)
-                for gram in telling_grams(slices(word), frequencies)
-            ],
-        )
-        for word in search_words(search)
-    ]
+    return _words_match(search_words(search), columns, frequencies, _inline)[0]
 
 
 def words_match_by_name(
@@ -239,22 +260,7 @@ def words_match_by_name(
     """``words_match`` with the words as named parameters, for statements built once and
     run with other words of the same shape: the conditions, their parameters, and the
     shape (how many slices each word asks the gram index for; 0 for short words)."""
-    conditions: list[Any] = []
-    params: dict[str, Any] = {}
-    shape: list[int] = []
-    for n, word in enumerate(words):
-        params[f"word_{n}"] = like_pattern(word)
-        grams = telling_grams(slices(word), frequencies) if len(word) >= GRAM else []
-        params.update({f"word_{n}_gram_{k}": gram for k, gram in enumerate(grams)})
-        shape.append(len(grams))
-        named = [
-            bindparam(f"word_{n}_gram_{k}", type_=Text(), literal_execute=True)
-            for k in range(len(grams))
-        ]
-        conditions.append(
-            _word_condition(columns, word, bindparam(f"word_{n}", type_=Text()), named)
-        )
-    return conditions, params, tuple(shape)
+    return _words_match(words, columns, frequencies, _named)
 
 
 def state_condition(table: Any, state: StateFilter | None) -> list[Any]:
