@@ -222,22 +222,13 @@ async def test_a_search_asks_the_gram_index_only_for_slices_that_are_not_common(
         )  # fmt: skip
         await conn.exec_driver_sql("ANALYZE customer_relations_contacts")
     page = PageArgs.of(first=20)
-    sent: list[str] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
-    try:
-        async with db.connect() as conn:
-            found = await contacts_repo.contacts_page(
-                conn, group.id, ids=None, search="commonwealth", state=None,
-                sort="LAST_NAME_ASC", page=page,
-            )  # fmt: skip
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
+    async with db.connect() as conn:
+        found = await contacts_repo.contacts_page(
+            conn, group.id, ids=None, search="commonwealth", state=None,
+            sort="LAST_NAME_ASC", page=page,
+        )  # fmt: skip
     assert [c.first_name for c in found.items] == ["First0", "First100", "First200", "First300"]
-    [asked] = re.findall(r"@> ARRAY\[([^]]*)\]", sent[-1])
+    [asked] = re.findall(r"@> ARRAY\[([^]]*)\]", db.counter.statements[-1])
     # Every contact holds "comm", "ommo" and "mmon"; the rest are in four of them.
     assert sorted(asked.replace("'", "").split(", ")) == sorted(slices("commonwealth")[3:])
 
@@ -250,27 +241,20 @@ async def test_a_word_most_contacts_hold_walks_the_sort_order_and_a_rare_one_doe
         pytest.skip("the statistics are PostgreSQL's")
     monkeypatch.setattr(gram_stats, "_LOADED", WeakKeyDictionary())
     group_id = await _searched_group(world, db)
-    sent: list[str] = []
 
-    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
-
-    async def search(word: str) -> list[str]:
+    async def search(word: str) -> tuple[list[str], str]:
+        """The last names found and the statement sent for them."""
         async with db.connect() as conn:
             found = await contacts_repo.contacts_page(
                 conn, group_id, ids=None, search=word, state=None, sort="LAST_NAME_ASC",
                 page=PageArgs.of(first=20),
             )  # fmt: skip
-        return [contact.last_name for contact in found.items]
+        return [contact.last_name for contact in found.items], db.counter.statements[-1]
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
-    try:
-        # Every contact's email holds "example": the first 20 by name, read in order.
-        assert await search("example") == sorted(_name(n) for n in range(SIZE))[:20]
-        walked = sent[-1]
-        assert await search(_name(12)) == [_name(12)]
-        filtered = sent[-1]
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
+    # Every contact's email holds "example": the first 20 by name, read in order.
+    names, walked = await search("example")
+    assert names == sorted(_name(n) for n in range(SIZE))[:20]
+    names, filtered = await search(_name(12))
+    assert names == [_name(12)]
     assert "OFFSET" not in walked
     assert "OFFSET" in filtered
