@@ -38,8 +38,14 @@ def _listening_inodes(port: int) -> set[str]:
 
 
 def _socket_inodes(pid: int) -> set[str]:
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
+    """The process's socket inodes; none once it has exited (a killed worker may still be
+    listed as a child a moment before its /proc entry goes)."""
+    inodes: set[str] = set()
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except FileNotFoundError:
+        return inodes
+    for fd in fds:
         try:
             target = os.readlink(fd)
         except OSError:
