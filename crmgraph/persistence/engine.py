@@ -54,6 +54,11 @@ def create_engine(url: str, *, pool_size: int = 10) -> tuple[AsyncEngine, Statem
         # No pre-ping: it costs a round trip per checkout; dead connections are detected
         # when used (and the pool is invalidated then).
         kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+        # Reads, most of the work, need no transaction: connections autocommit from the
+        # moment they open, which saves BEGIN and ROLLBACK round trips and a switch of
+        # mode at every checkout and return (70 us each time). Transactions ask for
+        # theirs (unit_of_work.Database.transaction).
+        kwargs.update(isolation_level="AUTOCOMMIT")
     else:
         kwargs.update(connect_args={"timeout": 30})
     engine = create_async_engine(parsed, **kwargs)

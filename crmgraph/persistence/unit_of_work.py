@@ -77,12 +77,12 @@ class Database:
         self.retry = retry or RetryPolicy()
         #: Units of work run again after a conflict, since start (tests and metrics).
         self.retries = 0
-        # Reads need no transaction: on PostgreSQL, autocommit saves the BEGIN and the
-        # ROLLBACK round trips that every checkout would otherwise cost.
-        self.read_engine = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
+        # On PostgreSQL the engine's connections autocommit (persistence/engine.py); a
+        # transaction switches its connection for as long as it holds it.
+        self._transaction_options: dict[str, Any] = (
+            {"isolation_level": "READ COMMITTED"}
             if engine.dialect.name == "postgresql"
-            else engine
+            else {"sqlite_begin": "IMMEDIATE"}
         )
 
     @classmethod
@@ -98,7 +98,7 @@ class Database:
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads; each dataloader batch takes its own."""
         try:
-            async with self.read_engine.connect() as conn:
+            async with self.engine.connect() as conn:
                 yield conn
         except (OSError, DBAPIError, UnicodeEncodeError) as exc:
             ours = _translated(exc)
@@ -115,7 +115,7 @@ class Database:
         """
         try:
             async with self.engine.connect() as conn:
-                conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+                conn = await conn.execution_options(**self._transaction_options)
                 async with conn.begin():
                     yield conn
         except (OSError, DBAPIError, UnicodeEncodeError) as exc:
