@@ -7,14 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Subquery
 
 from crmgraph.domain.issues import Issue, IssueState, Note
 from crmgraph.domain.pagination import Page, PageArgs
+from crmgraph.persistence import contact_json
 from crmgraph.persistence.builders import slot_builder
 from crmgraph.persistence.keyset import SortKey
-from crmgraph.persistence.queries import fetch_page, fetch_pages, like_pattern
+from crmgraph.persistence.queries import (
+    fetch_page,
+    fetch_page_by_shape,
+    fetch_pages,
+    like_pattern,
+)
 from crmgraph.persistence.tables import issues, notes, projects
 
 ISSUE_COLUMNS = tuple(issues.c)
@@ -179,6 +186,66 @@ async def issues_page(
     """Issues of the given projects (a list or a select of ids), newest first."""
     stmt = _filtered(select(*ISSUE_COLUMNS).where(issues.c.project_id.in_(project_ids)), flt)
     return (await fetch_page(conn, stmt, ISSUE_ORDER, page)).map(to_issue)
+
+
+async def issues_page_with_contacts_json(
+    conn: AsyncConnection,
+    project_id: int,
+    flt: IssueFilter,
+    page: PageArgs,
+    fields: contact_json.Fields,
+    contacts_limit: int,
+) -> tuple[Page[Issue], dict[int, tuple[str, list[int]]]] | None:
+    """``issues_page`` of one project with each issue's first ``contacts_limit``
+    contacts as JSON text of ``fields`` and their groups, as
+    ``contact_json.contacts_json_of_issues`` answers, from the same statement
+    (PostgreSQL only). None when ``flt`` asks for more than a state and the confidential
+    rule: the caller then reads the two apart."""
+    if flt.search or flt.extra or flt.confidential_projects is not None:
+        return None
+    # The finished statement is built once per shape (persistence/queries.py): with the
+    # contacts in it, building it took longer than PostgreSQL takes to run it.
+    visible_to = flt.confidential_visible_to is not None
+    shape = ("issues with contacts", flt.state is not None, visible_to, fields, contacts_limit)
+    params = {
+        "project_id": project_id,
+        "state": None if flt.state is None else flt.state.value,
+        "visible_to": flt.confidential_visible_to,
+    }
+    rows = await fetch_page_by_shape(
+        conn,
+        shape,
+        lambda: _by_name(flt),
+        ISSUE_ORDER,
+        page,
+        params,
+        expand=lambda cut: _with_contacts_json(cut, fields, contacts_limit),
+        limit_in_text=True,
+    )
+    found = {row.id: (row.contacts_json, row.contact_groups or []) for row in rows.items}
+    return rows.map(to_issue), found
+
+
+def _by_name(flt: IssueFilter) -> Select[Any]:
+    """The issues of the project ``:project_id`` in state ``:state`` and, with the
+    confidential rule, visible to user ``:visible_to``."""
+    # Equality, not ANY(array): only then does PostgreSQL read the (project_id,
+    # created_at, id) index in order; with an array it sorted all the project's issues.
+    stmt = select(*ISSUE_COLUMNS).where(issues.c.project_id == bindparam("project_id"))
+    if flt.state is not None:
+        stmt = stmt.where(issues.c.state == bindparam("state"))
+    if flt.confidential_visible_to is not None:
+        stmt = stmt.where(
+            or_(issues.c.confidential.is_(False), issues.c.author_id == bindparam("visible_to"))
+        )
+    return stmt
+
+
+def _with_contacts_json(cut: Subquery, fields: contact_json.Fields, limit: int) -> Select[Any]:
+    beside = contact_json.contacts_json_beside(cut.c.id, fields, limit)
+    return select(cut, beside.c.contacts_json, beside.c.contact_groups).select_from(
+        cut.outerjoin(beside, true())
+    )
 
 
 async def create_note(

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, any_, bindparam, func, select
+from sqlalchemy import ColumnElement, Integer, Select, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -64,6 +64,7 @@ async def fetch_page_by_shape(
     *,
     filter_first: bool = False,
     expand: Callable[[Subquery], Select[Any]] | None = None,
+    limit_in_text: bool = False,
 ) -> Page[Row[Any]]:
     """``fetch_page`` of ``build()``, a statement that holds all its values as named
     parameters (``params``); ``shape`` must determine that statement, ``keys`` and
@@ -71,6 +72,11 @@ async def fetch_page_by_shape(
     page's finished query is then built once per shape: building the subqueries and
     their columns cost more CPU than running the search (1 to 2 ms a request). Pages
     after a cursor are built each time (the cursor's values are written into them).
+
+    ``limit_in_text`` writes the page's limit into the statement rather than passing it:
+    PostgreSQL then keeps one plan for the prepared statement after five runs, where a
+    LIMIT parameter had it plan every run anew (0.9 ms for an issue page with its
+    contacts). Only for statements whose plan does not depend on their values.
     """
     if page.limit == 0:
         return Page.empty()
@@ -78,12 +84,13 @@ async def fetch_page_by_shape(
         return await fetch_page(
             conn, build(), keys, page, filter_first=filter_first, expand=expand, params=params
         )
-    cache_key = (shape, page.backward, filter_first, expand is not None, conn.dialect.name)
+    written = page.limit + 1 if limit_in_text else None
+    cache_key = (shape, page.backward, filter_first, expand is not None, written, conn.dialect.name)
     cached = _SHAPED_QUERIES.get(cache_key)
     if cached is None:
         if len(_SHAPED_QUERIES) >= 256:  # shapes are few; this bounds a flood of odd ones
             _SHAPED_QUERIES.clear()
-        cached = _page_query(build(), keys, page, filter_first, expand)
+        cached = _page_query(build(), keys, page, filter_first, expand, written)
         _SHAPED_QUERIES[cache_key] = cached
     query, cached_keys = cached
     return await _run_page(conn, query, cached_keys, page, params)
@@ -98,9 +105,10 @@ def _page_query(
     page: PageArgs,
     filter_first: bool,
     expand: Callable[[Subquery], Select[Any]] | None,
+    written_limit: int | None = None,
 ) -> tuple[Select[Any], list[SortKey]]:
-    """The query for a page of ``stmt`` (its limit the parameter ``page_limit``) and the
-    keys as its columns."""
+    """The query for a page of ``stmt`` (its limit the parameter ``page_limit``, or
+    ``written_limit`` written out) and the keys as its columns."""
     query = between_cursors(keyed(stmt, keys), keys, page)
     if filter_first:
         # OFFSET 0 keeps PostgreSQL from merging the subquery back into the outer query.
@@ -108,7 +116,8 @@ def _page_query(
         keys = _keys_of(matched, keys)
         query = select(matched)
     order = order_clauses(keys, reverse=page.backward)
-    query = query.order_by(*order).limit(bindparam("page_limit"))
+    limit = bindparam("page_limit") if written_limit is None else in_text(written_limit)
+    query = query.order_by(*order).limit(limit)
     if expand is not None:
         cut = query.subquery("page")
         keys = _keys_of(cut, keys)
@@ -179,6 +188,11 @@ async def fetch_pages(
 
 
 _PAGES_QUERIES: dict[tuple[Any, ...], tuple[Select[Any], Any]] = {}
+
+
+def in_text(number: int) -> Any:
+    """An integer written into the statement (for a LIMIT: see ``fetch_page_by_shape``)."""
+    return literal_column(str(int(number)), Integer)
 
 
 def one_of(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:

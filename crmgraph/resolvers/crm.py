@@ -127,11 +127,18 @@ def _attach(contact: Contact, organization: Organization | None) -> ContactWithO
 async def crm_group_for_issue(ctx: RequestContext, issue: Issue, ability: Ability) -> Group | None:
     """The CRM group an issue's contacts come from, if CRM is on for the project's group
     and the actor has ``ability`` in the CRM group (asked once per project and request)."""
-    key = (issue.project_id, ability.value)
+    return await crm_group_for_project(ctx, issue.project_id, ability)
+
+
+async def crm_group_for_project(
+    ctx: RequestContext, project_id: int, ability: Ability
+) -> Group | None:
+    """``crm_group_for_issue`` for the issues of one project."""
+    key = (project_id, ability.value)
     if key not in ctx.project_crm_memo:
         # A task, so that the issues of one page asking at once share one answer.
         ctx.project_crm_memo[key] = asyncio.ensure_future(
-            _crm_group_for_project(ctx, issue.project_id, ability)
+            _crm_group_for_project(ctx, project_id, ability)
         )
     found: Group | None = await ctx.project_crm_memo[key]
     return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from crmgraph.authz.abilities import Ability, allowed
 from crmgraph.context import RequestContext
@@ -12,7 +13,7 @@ from crmgraph.domain.pagination import Page, PageArgs
 from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence.issues import IssueFilter
-from crmgraph.resolvers.crm import issue_crm_filter
+from crmgraph.resolvers.crm import crm_group_for_project, issue_crm_filter
 
 
 async def project_by_full_path(ctx: RequestContext, full_path: str) -> Project | None:
@@ -62,12 +63,57 @@ async def issues(
     crm_contact_id: str | None = None,
     crm_organization_id: str | None = None,
 ) -> Page[Issue]:
-    level = await ctx.project_level(project.id)
-    if not allowed(level, Ability.READ_ISSUE):
+    flt = await _listed(ctx, project, state, search, crm_contact_id, crm_organization_id)
+    if flt is None:
         return Page.empty()
-    crm = await issue_crm_filter(ctx, project.group_id, crm_contact_id, crm_organization_id)
-    if crm is None:
-        return Page.empty()
-    flt = replace(issue_filter(ctx, level, state, search), extra=crm.extra)
     async with ctx.db.connect() as conn:
         return await issues_repo.issues_page(conn, [project.id], flt, page)
+
+
+async def issues_with_contacts_json(
+    ctx: RequestContext,
+    project: Project,
+    *,
+    state: IssueState | None,
+    search: str | None,
+    page: PageArgs,
+    crm_contact_id: str | None,
+    crm_organization_id: str | None,
+    fields: Any,
+    contacts_limit: int,
+) -> tuple[Page[Issue], dict[int, tuple[str, list[int]]] | None]:
+    """``issues`` with each issue's contacts as ``crm.issues_contacts_json`` writes them,
+    read with the page when the list's filter allows (PostgreSQL); otherwise the contacts
+    are None and the caller reads them apart."""
+    flt = await _listed(ctx, project, state, search, crm_contact_id, crm_organization_id)
+    if flt is None:
+        return Page.empty(), {}
+    readable = await crm_group_for_project(ctx, project.id, Ability.READ_CRM_CONTACT)
+    async with ctx.db.connect() as conn:
+        if readable is None:
+            # As crm.issues_contacts_json answers then: no issue shows contacts.
+            return await issues_repo.issues_page(conn, [project.id], flt, page), {}
+        found = await issues_repo.issues_page_with_contacts_json(
+            conn, project.id, flt, page, fields, contacts_limit
+        )
+        if found is None:
+            return await issues_repo.issues_page(conn, [project.id], flt, page), None
+    return found
+
+
+async def _listed(
+    ctx: RequestContext,
+    project: Project,
+    state: IssueState | None,
+    search: str | None,
+    crm_contact_id: str | None,
+    crm_organization_id: str | None,
+) -> IssueFilter | None:
+    """What the project's issue list shows the actor; None when nothing."""
+    level = await ctx.project_level(project.id)
+    if not allowed(level, Ability.READ_ISSUE):
+        return None
+    crm = await issue_crm_filter(ctx, project.group_id, crm_contact_id, crm_organization_id)
+    if crm is None:
+        return None
+    return replace(issue_filter(ctx, level, state, search), extra=crm.extra)

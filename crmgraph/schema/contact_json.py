@@ -23,7 +23,6 @@ from strawberry.types.base import get_object_definition
 from strawberry.types.nodes import SelectedField
 
 from crmgraph.domain.issues import Issue
-from crmgraph.domain.pagination import PageArgs
 from crmgraph.resolvers import crm as crm_reads
 from crmgraph.resolvers.visibility import visible
 from crmgraph.schema.completion import Answered
@@ -120,11 +119,15 @@ class _GroupOf:
 
 
 async def contacts_as_json(
-    ctx: Any, issues: Sequence[Issue], selection: JsonSelection, page: PageArgs
+    ctx: Any,
+    issues: Sequence[Issue],
+    selection: JsonSelection,
+    found: dict[int, tuple[str, list[int]]],
 ) -> dict[int, Answered]:
     """Each issue's ``customerRelationsContacts`` answer as written JSON, for the issues
-    whose contacts the actor may all see (an issue without contacts included)."""
-    found = await crm_reads.issues_contacts_json(ctx, issues, selection.fields, page.limit)
+    whose contacts the actor may all see (an issue without contacts included). ``found``:
+    the JSON text and the contacts' groups by issue, as ``crm.issues_contacts_json``
+    reads them (an issue missing shows none)."""
     groups = {group for _, issue_groups in found.values() for group in issue_groups}
     role, scope = protection_of(CustomerRelationsContact)
     items = [_GroupOf(group) for group in groups]

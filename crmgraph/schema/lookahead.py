@@ -15,6 +15,7 @@ graphql-core's path.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLSchema
@@ -25,7 +26,7 @@ from crmgraph.domain.issues import Issue
 from crmgraph.domain.pagination import PageArgs
 from crmgraph.resolvers import crm as crm_reads
 from crmgraph.schema.completion import Answered
-from crmgraph.schema.contact_json import contacts_as_json, json_selection
+from crmgraph.schema.contact_json import JsonSelection, contacts_as_json, json_selection
 from crmgraph.schema.crm import ContactConnection
 from crmgraph.schema.directives import screened_connections
 from crmgraph.schema.execution import ready_finder
@@ -48,7 +49,10 @@ async def prefetch_issue_contacts(info: Any, issues: Sequence[Issue]) -> None:
     if not shapes:
         return
     ctx = info.context
-    if await _prefetch_as_json(ctx, issues, requested, shapes):
+    plan = _json_plan(ctx, requested, shapes)
+    if plan is not None:
+        found = await crm_reads.issues_contacts_json(ctx, issues, plan.selection.fields, plan.limit)
+        await keep_json_contacts(ctx, issues, plan, found)
         return
     lean = not any(asks_for_timestamps(field.selections) for field, _ in requested)
     pages = await crm_reads.issues_contacts_pages(ctx, issues, shapes, lean=lean)
@@ -57,26 +61,48 @@ async def prefetch_issue_contacts(info: Any, issues: Sequence[Issue]) -> None:
         ctx.prefetched[contacts_key(issue_id, shape)] = connection
 
 
-async def _prefetch_as_json(
-    ctx: Any,
-    issues: Sequence[Issue],
-    requested: list[tuple[SelectedField, PageArgs | None]],
-    shapes: set[PageArgs],
-) -> bool:
-    """The contacts as written JSON (schema/contact_json.py), when the one selection asked
-    for allows it; whether it was done. (A selection with bad arguments has none.)"""
+@dataclass(frozen=True)
+class JsonPlan:
+    """The one ``customerRelationsContacts`` selection below an issue list, to be answered
+    with written JSON (schema/contact_json.py), and its page."""
+
+    selection: JsonSelection
+    page: PageArgs
+
+    @property
+    def limit(self) -> int:
+        return self.page.limit
+
+
+def json_contacts_plan(info: Any) -> JsonPlan | None:
+    """The list's contacts as written JSON, when the query asks for them in one selection
+    that allows it (PostgreSQL, answers written by orjson); else None."""
+    requested = list(_requested(info.selected_fields))
+    shapes = {shape for _, shape in requested if shape is not None}
+    return _json_plan(info.context, requested, shapes)
+
+
+def _json_plan(
+    ctx: Any, requested: list[tuple[SelectedField, PageArgs | None]], shapes: set[PageArgs]
+) -> JsonPlan | None:
+    # (A selection with bad arguments has no JSON form.)
     if not ctx.json_answers or ctx.db.dialect != "postgresql" or len(shapes) != 1:
-        return False
+        return None
     selections = {json_selection(field) for field, _ in requested}
     if len(selections) != 1:
-        return False
+        return None
     [selection], [shape] = selections, shapes
-    if selection is None:
-        return False
-    answers = await contacts_as_json(ctx, issues, selection, shape)
+    return None if selection is None else JsonPlan(selection, shape)
+
+
+async def keep_json_contacts(
+    ctx: Any, issues: Sequence[Issue], plan: JsonPlan, found: dict[int, tuple[str, list[int]]]
+) -> None:
+    """Leave the issues' contact answers written from ``found`` (JSON text and groups by
+    issue id, as ``crm.issues_contacts_json`` reads them) for their fields."""
+    answers = await contacts_as_json(ctx, issues, plan.selection, found)
     for issue_id, answer in answers.items():
-        ctx.prefetched[contacts_key(issue_id, shape)] = answer
-    return True
+        ctx.prefetched[contacts_key(issue_id, plan.page)] = answer
 
 
 class _LastPage:

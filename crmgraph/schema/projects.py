@@ -26,7 +26,11 @@ from crmgraph.schema.connections import page_args
 from crmgraph.schema.directives import protected
 from crmgraph.schema.enums import state_filter
 from crmgraph.schema.issues import Issue, IssueConnection
-from crmgraph.schema.lookahead import prefetch_issue_contacts
+from crmgraph.schema.lookahead import (
+    json_contacts_plan,
+    keep_json_contacts,
+    prefetch_issue_contacts,
+)
 
 
 @protected(Role.GUEST, Scope.PROJECT, name="Project", description="A project of a group.")
@@ -66,16 +70,36 @@ class Project:
         after: After = None,
         before: Before = None,
     ) -> IssueConnection | None:
-        page = await project_reads.issues(
-            info.context,
+        ctx = info.context
+        plan = json_contacts_plan(info)
+        if plan is None:
+            page = await project_reads.issues(
+                ctx,
+                root,
+                state=state_filter(state),
+                search=search,
+                page=page_args(first, last, after, before),
+                crm_contact_id=crm_contact_id,
+                crm_organization_id=crm_organization_id,
+            )
+            await prefetch_issue_contacts(info, page.items)
+            return IssueConnection(page=page)
+        # The contacts as written JSON, read with the page where the filter allows.
+        page, found = await project_reads.issues_with_contacts_json(
+            ctx,
             root,
             state=state_filter(state),
             search=search,
             page=page_args(first, last, after, before),
             crm_contact_id=crm_contact_id,
             crm_organization_id=crm_organization_id,
+            fields=plan.selection.fields,
+            contacts_limit=plan.limit,
         )
-        await prefetch_issue_contacts(info, page.items)
+        if found is None:
+            await prefetch_issue_contacts(info, page.items)
+        elif page.items:
+            await keep_json_contacts(ctx, page.items, plan, found)
         return IssueConnection(page=page)
 
 

@@ -9,6 +9,7 @@ import pytest
 import crmgraph.schema.lookahead as lookahead
 from crmgraph.domain.groups import Group
 from crmgraph.domain.roles import AccessLevel
+from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence.unit_of_work import Database
 from tests.world import World
 
@@ -203,3 +204,132 @@ async def test_lists_asking_for_different_pages_of_contacts_each_get_their_own(
             for node in response.data["project"][alias]["nodes"]
         ]
         assert max(counts) == most
+
+
+# ---------------------------------------------- a project's list with its contacts
+
+
+LISTED = (
+    'query($state: IssuableState, $search: String, $after: String, $first: Int, $last: Int) '
+    '{ project(fullPath: "beta/app") { issues(state: $state, search: $search, after: $after, '
+    "first: $first, last: $last) { nodes { iid customerRelationsContacts { nodes { id email "
+    "organization { name } } } } pageInfo { hasNextPage endCursor } } } }"
+)
+
+
+@pytest.fixture
+async def beta(world: World, root: Group) -> Group:
+    """A group whose contacts come from acme."""
+    return await world.set_group(await world.group("beta"), crm_source_group_id=root.id)
+
+
+@pytest.fixture
+async def guest_token(world: World, root: Group, beta: Group) -> str:
+    """A project in beta read by a guest of beta (who sees confidential issues only when
+    they wrote them) who is a reporter in acme (who reads the contacts). Issues, oldest
+    first: open, confidential by someone else, confidential by the guest, closed, open
+    without contacts."""
+    acme = root
+    project = await world.project(beta, "app")
+    guest = await world.user("guest")
+    author = await world.user("author")
+    await world.member(beta, guest, AccessLevel.GUEST)
+    await world.member(acme, guest, AccessLevel.REPORTER)
+    await world.member(beta, author, AccessLevel.DEVELOPER)
+    org = await world.organization(acme, "Initech")
+    people = [
+        await world.contact(acme, f"P{n}", "Lee", f"p{n}@x.io", organization=org if n else None)
+        for n in range(3)
+    ]
+    first = await world.issue(project, author, "Open")
+    await world.link(first, people[0], people[1])
+    await world.link(await world.issue(project, author, "Secret", confidential=True), people[2])
+    await world.link(await world.issue(project, guest, "Mine", confidential=True), people[1])
+    closed = await world.issue(project, author, "Closed")
+    await world.link(closed, people[2])
+    async with world.db.transaction() as conn:
+        await issues_repo.update_issue(conn, closed.id, {"state": "closed"}, world.now())
+    await world.issue(project, author, "Open, no contacts")
+    return await world.token(guest)
+
+
+def _iids(data: Any) -> list[str]:
+    return [node["iid"] for node in data["project"]["issues"]["nodes"]]
+
+
+@pytest.mark.parametrize(
+    ("state", "iids"),
+    [(None, ["5", "4", "3", "1"]), ("opened", ["5", "3", "1"]), ("closed", ["4"])],
+)
+async def test_a_project_list_reads_its_contacts_in_the_statement_of_its_page(
+    world: World,
+    db: Database,
+    guest_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    state: str | None,
+    iids: list[str],
+) -> None:
+    written = _spy(monkeypatch)
+    db.counter.reset()
+    served = await world.gql(LISTED, {"state": state}, token=guest_token)
+    statements = list(db.counter.statements)
+    assert served.error_messages == []
+    # Another user's confidential issue stays hidden; the guest's own shows.
+    assert _iids(served.data) == iids
+    monkeypatch.setattr(lookahead, "json_selection", lambda field: None)
+    objects = await world.gql(LISTED, {"state": state}, token=guest_token)
+    assert served.data == objects.data
+    assert any(issue_contacts(node) for node in _nodes(served.data))
+    if db.dialect == "postgresql":
+        assert written == [1]
+        [page] = [sql for sql in statements if "FROM issues" in sql]
+        assert "contacts_json" in page
+        # Both limits written out (the default 100 contacts, 100 issues and one more), so
+        # that PostgreSQL keeps one plan for the statement.
+        assert "LIMIT 100" in page and "LIMIT 101" in page
+        assert not any("customer_relations_contacts" in sql for sql in statements if sql != page)
+
+
+async def test_pages_of_a_project_list_after_a_cursor_and_from_the_end_answer_as_objects(
+    world: World, guest_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def pages() -> list[Any]:
+        first = await world.gql(LISTED, {"first": 2}, token=guest_token)
+        cursor = first.data["project"]["issues"]["pageInfo"]["endCursor"]
+        after = await world.gql(LISTED, {"first": 2, "after": cursor}, token=guest_token)
+        last = await world.gql(LISTED, {"last": 3}, token=guest_token)
+        return [first.data, after.data, last.data]
+
+    served = await pages()
+    assert [_iids(page) for page in served] == [["5", "4"], ["3", "1"], ["4", "3", "1"]]
+    monkeypatch.setattr(lookahead, "json_selection", lambda field: None)
+    assert served == await pages()
+
+
+async def test_a_searched_project_list_reads_its_contacts_apart_with_the_same_answer(
+    world: World, db: Database, guest_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = _spy(monkeypatch)
+    served = await world.gql(LISTED, {"search": "open"}, token=guest_token)
+    assert _iids(served.data) == ["5", "1"]
+    monkeypatch.setattr(lookahead, "json_selection", lambda field: None)
+    objects = await world.gql(LISTED, {"search": "open"}, token=guest_token)
+    assert served.data == objects.data
+    assert issue_contacts(_nodes(served.data)[1]) != []
+    assert written == ([1] if db.dialect == "postgresql" else [])
+
+
+async def test_a_reader_of_the_issues_without_crm_access_sees_them_without_contacts(
+    world: World, beta: Group, guest_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    developer = await world.user("developer")
+    await world.member(beta, developer, AccessLevel.REPORTER)
+    app = 'project(fullPath: "beta/app")'
+    query = _issues("customerRelationsContacts { nodes { id } }", issues_path=app)
+    served = await world.gql(query, token=await world.token(developer))
+    monkeypatch.setattr(lookahead, "json_selection", lambda field: None)
+    objects = await world.gql(query, token=await world.token(developer))
+    assert served.data == objects.data
+    # Reporter in beta, nothing in acme, where beta's contacts live.
+    assert len(_nodes(served.data)) == 5
+    assert all(issue_contacts(node) == [] for node in _nodes(served.data))

@@ -80,8 +80,9 @@ async def test_listing_100_issues_with_contacts_and_organizations_uses_constant_
     assert sum(len(n["customerRelationsContacts"]["nodes"]) for n in nodes) == linked
     assert ten == hundred
     # The token, the project with its chain and the reader's memberships (so neither the
-    # project's level nor the CRM group's needs a query), issues, authors, contacts.
-    assert hundred == 5
+    # project's level nor the CRM group's needs a query), issues, authors, contacts; on
+    # PostgreSQL the issues' statement writes their contacts as JSON.
+    assert hundred == (4 if db.dialect == "postgresql" else 5)
 
 
 LIST = '{ project(fullPath: "acme/web") { issues(first: 12) { %s } } }'
