@@ -210,7 +210,7 @@ async def test_lists_asking_for_different_pages_of_contacts_each_get_their_own(
 
 
 LISTED = (
-    'query($state: IssuableState, $search: String, $after: String, $first: Int, $last: Int) '
+    "query($state: IssuableState, $search: String, $after: String, $first: Int, $last: Int) "
     '{ project(fullPath: "beta/app") { issues(state: $state, search: $search, after: $after, '
     "first: $first, last: $last) { nodes { iid customerRelationsContacts { nodes { id email "
     "organization { name } } } } pageInfo { hasNextPage endCursor } } } }"
