@@ -1,0 +1,64 @@
+"""Which statements PostgreSQL keeps one plan for once psycopg has prepared them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, text
+
+from crmgraph.domain.pagination import PageArgs
+from crmgraph.persistence import contacts as contacts_repo
+from crmgraph.persistence.tables import contacts
+from crmgraph.persistence.unit_of_work import Database
+from tests.world import World
+
+#: psycopg prepares a statement at its fifth run; PostgreSQL weighs a generic plan after
+#: five custom ones.
+RUNS = 15
+
+
+async def _generic_plans(db: Database, work: Any) -> dict[str, int]:
+    """Run ``work(conn)`` RUNS times on one connection; its prepared statements' generic
+    plans, by statement text."""
+    url = db.engine.url.render_as_string(hide_password=False)
+    private = Database.from_url(url, pool_size=1)
+    try:
+        async with private.connect() as conn:
+            for _ in range(RUNS):
+                await work(conn)
+            rows = await conn.execute(
+                text("SELECT statement, generic_plans FROM pg_prepared_statements")
+            )
+            return {statement: plans for statement, plans in rows}
+    finally:
+        await private.dispose()
+
+
+async def test_a_contact_list_without_words_keeps_one_plan(world: World, db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("prepared statements and their plans are PostgreSQL's")
+    acme = await world.group("acme")
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(contacts),
+            [{"group_id": acme.id, "first_name": f"First{n}", "last_name": f"Last{n:04d}",
+              "state": "active", "created_at": world.now(), "updated_at": world.now()}
+             for n in range(2000)],
+        )  # fmt: skip
+        # With statistics, as autovacuum keeps them: a LIMIT parameter is then priced as
+        # a tenth of the group, and the generic plan loses to every custom one.
+        await conn.exec_driver_sql("ANALYZE customer_relations_contacts")
+
+    async def listed(conn: Any) -> None:
+        page = await contacts_repo.contacts_page(
+            conn, acme.id, ids=None, search=None, state=None, sort="LAST_NAME_ASC",
+            page=PageArgs.of(first=3),
+        )  # fmt: skip
+        assert len(page.items) == 3
+
+    plans = await _generic_plans(db, listed)
+    [kept] = [n for sql, n in plans.items() if "customer_relations_contacts" in sql]
+    # Its plan is the same for any group; with the limit as a parameter PostgreSQL planned
+    # every run anew.
+    assert kept > 0
