@@ -62,43 +62,33 @@ async def issues(
     page: PageArgs,
     crm_contact_id: str | None = None,
     crm_organization_id: str | None = None,
-) -> Page[Issue]:
+    contacts_json: tuple[Any, int] | None = None,
+) -> tuple[Page[Issue], dict[int, tuple[str, list[int]]] | None]:
+    """The project's issues the actor may see, newest first. With ``contacts_json``
+    (fields, and how many contacts an issue), also each issue's contacts as
+    ``crm.issues_contacts_json`` writes them, read with the page when the list's filter
+    allows (PostgreSQL); the contacts are None when not read: the caller reads them."""
     flt = await _listed(ctx, project, state, search, crm_contact_id, crm_organization_id)
     if flt is None:
-        return Page.empty()
+        return Page.empty(), None
+    if contacts_json is None:
+        return await _page(ctx, project, flt, page), None
+    if await crm_group_for_project(ctx, project.id, Ability.READ_CRM_CONTACT) is None:
+        # As crm.issues_contacts_json answers then: no issue shows contacts.
+        return await _page(ctx, project, flt, page), {}
+    fields, limit = contacts_json
+    async with ctx.db.connect() as conn:
+        found = await issues_repo.issues_page_with_contacts_json(
+            conn, project.id, flt, page, fields, limit
+        )
+    return found or (await _page(ctx, project, flt, page), None)
+
+
+async def _page(
+    ctx: RequestContext, project: Project, flt: IssueFilter, page: PageArgs
+) -> Page[Issue]:
     async with ctx.db.connect() as conn:
         return await issues_repo.issues_page(conn, [project.id], flt, page)
-
-
-async def issues_with_contacts_json(
-    ctx: RequestContext,
-    project: Project,
-    *,
-    state: IssueState | None,
-    search: str | None,
-    page: PageArgs,
-    crm_contact_id: str | None,
-    crm_organization_id: str | None,
-    fields: Any,
-    contacts_limit: int,
-) -> tuple[Page[Issue], dict[int, tuple[str, list[int]]] | None]:
-    """``issues`` with each issue's contacts as ``crm.issues_contacts_json`` writes them,
-    read with the page when the list's filter allows (PostgreSQL); otherwise the contacts
-    are None and the caller reads them apart."""
-    flt = await _listed(ctx, project, state, search, crm_contact_id, crm_organization_id)
-    if flt is None:
-        return Page.empty(), {}
-    readable = await crm_group_for_project(ctx, project.id, Ability.READ_CRM_CONTACT)
-    async with ctx.db.connect() as conn:
-        if readable is None:
-            # As crm.issues_contacts_json answers then: no issue shows contacts.
-            return await issues_repo.issues_page(conn, [project.id], flt, page), {}
-        found = await issues_repo.issues_page_with_contacts_json(
-            conn, project.id, flt, page, fields, contacts_limit
-        )
-        if found is None:
-            return await issues_repo.issues_page(conn, [project.id], flt, page), None
-    return found
 
 
 async def _listed(

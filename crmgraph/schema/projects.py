@@ -70,36 +70,22 @@ class Project:
         after: After = None,
         before: Before = None,
     ) -> IssueConnection | None:
-        ctx = info.context
         plan = json_contacts_plan(info)
-        if plan is None:
-            page = await project_reads.issues(
-                ctx,
-                root,
-                state=state_filter(state),
-                search=search,
-                page=page_args(first, last, after, before),
-                crm_contact_id=crm_contact_id,
-                crm_organization_id=crm_organization_id,
-            )
-            await prefetch_issue_contacts(info, page.items)
-            return IssueConnection(page=page)
-        # The contacts as written JSON, read with the page where the filter allows.
-        page, found = await project_reads.issues_with_contacts_json(
-            ctx,
+        # The contacts as written JSON are read with the page where the filter allows.
+        page, found = await project_reads.issues(
+            info.context,
             root,
             state=state_filter(state),
             search=search,
             page=page_args(first, last, after, before),
             crm_contact_id=crm_contact_id,
             crm_organization_id=crm_organization_id,
-            fields=plan.selection.fields,
-            contacts_limit=plan.limit,
+            contacts_json=None if plan is None else (plan.selection.fields, plan.limit),
         )
-        if found is None:
+        if found is None or plan is None:
             await prefetch_issue_contacts(info, page.items)
         elif page.items:
-            await keep_json_contacts(ctx, page.items, plan, found)
+            await keep_json_contacts(info.context, page.items, plan, found)
         return IssueConnection(page=page)
 
 
