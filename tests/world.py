@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from sqlalchemy import insert
 
 from crmgraph.app import create_app
 from crmgraph.domain.contacts import Contact, Organization
@@ -21,6 +22,7 @@ from crmgraph.persistence import groups as groups_repo
 from crmgraph.persistence import issue_contacts as links_repo
 from crmgraph.persistence import issues as issues_repo
 from crmgraph.persistence import members as members_repo
+from crmgraph.persistence import tables
 from crmgraph.persistence import users as users_repo
 from crmgraph.persistence.unit_of_work import Database
 from crmgraph.settings import Settings
@@ -157,6 +159,19 @@ class World:
                 },
                 now=self.now(),
             )
+
+    async def many_contacts(self, group: Group, count: int) -> None:
+        """``count`` contacts ``First{n} Last{n:04d}`` in one insert, then the table
+        analyzed, as autovacuum would leave it: for tests of PostgreSQL's plans."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                insert(tables.contacts),
+                [{"group_id": group.id, "first_name": f"First{n}", "last_name": f"Last{n:04d}",
+                  "state": "active", "created_at": self.now(), "updated_at": self.now()}
+                 for n in range(count)],
+            )  # fmt: skip
+            if self.db.dialect == "postgresql":
+                await conn.exec_driver_sql("ANALYZE customer_relations_contacts")
 
     async def link(self, issue: Issue, *contacts: Contact) -> None:
         async with self.db.transaction() as conn:

@@ -132,14 +132,8 @@ async def test_a_deep_page_starts_its_index_scan_at_the_cursor(world: World, db:
     if db.engine.dialect.name != "postgresql":
         pytest.skip("plans are PostgreSQL's")
     group = await world.group("acme")
-    async with db.transaction() as conn:
-        await conn.execute(
-            insert(contacts),
-            [{"group_id": group.id, "first_name": f"First{n}", "last_name": f"Last{n:04d}",
-              "state": "active", "created_at": world.now(), "updated_at": world.now()}
-             for n in range(2000)],
-        )  # fmt: skip
-        await conn.exec_driver_sql("ANALYZE customer_relations_contacts")
+    await world.many_contacts(group, 2000)
+    async with db.connect() as conn:
         first = await contacts_repo.contacts_page(
             conn, group.id, ids=None, search=None, state=None, sort="LAST_NAME_ASC",
             page=PageArgs.of(first=100),
