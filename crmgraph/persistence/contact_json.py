@@ -115,22 +115,9 @@ def _statement(fields: Fields) -> Select[Any]:
         .where(one_of(issue_contacts.c.issue_id, "issue_ids", "postgresql"))
         .subquery("numbered")
     )
-    node = _object(fields, CONTACT_FIELDS)
     stmt = (
-        select(
-            numbered.c.issue_id,
-            func.concat(
-                _text("["),
-                func.string_agg(node, aggregate_order_by(_text(","), numbered.c.n)),
-                _text("]"),
-            ),
-            func.array_agg(contacts.c.group_id.distinct()),
-        )
-        .select_from(
-            numbered.join(contacts, contacts.c.id == numbered.c.contact_id).outerjoin(
-                organizations, organizations.c.id == contacts.c.organization_id
-            )
-        )
+        _aggregated(numbered, numbered.c.n, fields)
+        .add_columns(numbered.c.issue_id)
         .where(numbered.c.n <= bindparam("page_limit"))
         .group_by(numbered.c.issue_id)
     )
@@ -155,26 +142,28 @@ def contacts_json_beside(issue_id: Any, fields: Fields, limit: int) -> Any:
         .correlate_except(issue_contacts)
         .lateral("links")
     )
-    nodes = func.string_agg(
-        _object(fields, CONTACT_FIELDS), aggregate_order_by(_text(","), links.c.id)
-    )
-    return (
-        select(
-            func.concat(_text("["), nodes, _text("]")).label("contacts_json"),
-            func.array_agg(contacts.c.group_id.distinct(), type_=_RAW).label("contact_groups"),
-        )
-        .select_from(
-            links.join(contacts, contacts.c.id == links.c.contact_id).outerjoin(
-                organizations, organizations.c.id == contacts.c.organization_id
-            )
-        )
-        .lateral("contact_json")
-    )
+    return _aggregated(links, links.c.id, fields).lateral("contact_json")
 
 
 #: psycopg hands back the groups as a list of ints already; SQLAlchemy's ARRAY would copy
 #: each row's list again.
 _RAW = NullType()
+
+
+def _aggregated(links: Any, order: Any, fields: Fields) -> Select[Any]:
+    """Over ``links`` (rows with a ``contact_id``), their contacts as one JSON array of
+    ``fields`` in the order of ``order`` (``contacts_json``) and the contacts' groups
+    (``contact_groups``): the one place the text both statements answer is written."""
+    nodes = func.string_agg(_object(fields, CONTACT_FIELDS), aggregate_order_by(_text(","), order))
+    columns: list[Any] = [
+        func.concat(_text("["), nodes, _text("]")).label("contacts_json"),
+        func.array_agg(contacts.c.group_id.distinct(), type_=_RAW).label("contact_groups"),
+    ]
+    return select(*columns).select_from(
+        links.join(contacts, contacts.c.id == links.c.contact_id).outerjoin(
+            organizations, organizations.c.id == contacts.c.organization_id
+        )
+    )
 
 
 async def contacts_json_of_issues(
@@ -186,4 +175,4 @@ async def contacts_json_of_issues(
     organization, ``ORGANIZATION_FIELDS``."""
     parameters = {"issue_ids": list(issue_ids), "page_limit": limit}
     rows = (await conn.execute(_statement(fields), parameters)).all()
-    return {issue_id: (nodes, groups) for issue_id, nodes, groups in rows}
+    return {issue_id: (nodes, groups) for nodes, groups, issue_id in rows}
