@@ -155,8 +155,8 @@ async def lock_issue(conn: AsyncConnection, issue_id: int) -> Issue | None:
 
 
 def _filtered(stmt: Select[Any], flt: IssueFilter) -> Select[Any]:
-    if flt.state is not None:
-        stmt = stmt.where(issues.c.state == flt.state.value)
+    state = None if flt.state is None else flt.state.value
+    stmt = stmt.where(*_shown(flt, state, flt.confidential_visible_to))
     if flt.search:
         words = flt.search.lower().split()
         for word in words:
@@ -167,17 +167,24 @@ def _filtered(stmt: Select[Any], flt: IssueFilter) -> Select[Any]:
                     func.lower(func.coalesce(issues.c.description, "")).like(pattern, escape="\\"),
                 )
             )
-    if flt.confidential_visible_to is not None:
-        visible = [
-            issues.c.confidential.is_(False),
-            issues.c.author_id == flt.confidential_visible_to,
-        ]
-        if flt.confidential_projects is not None:
-            visible.append(issues.c.project_id.in_(flt.confidential_projects))
-        stmt = stmt.where(or_(*visible))
     for condition in flt.extra:
         stmt = stmt.where(condition)
     return stmt
+
+
+def _shown(flt: IssueFilter, state: Any, visible_to: Any) -> list[ColumnElement[bool]]:
+    """The conditions of ``flt``'s state and of the confidential rule, comparing with
+    ``state`` and ``visible_to``: the filter's own values, or parameters standing for
+    them."""
+    conditions: list[ColumnElement[bool]] = []
+    if flt.state is not None:
+        conditions.append(issues.c.state == state)
+    if flt.confidential_visible_to is not None:
+        visible = [issues.c.confidential.is_(False), issues.c.author_id == visible_to]
+        if flt.confidential_projects is not None:
+            visible.append(issues.c.project_id.in_(flt.confidential_projects))
+        conditions.append(or_(*visible))
+    return conditions
 
 
 async def issues_page(
@@ -232,13 +239,7 @@ def _by_name(flt: IssueFilter) -> Select[Any]:
     # Equality, not ANY(array): only then does PostgreSQL read the (project_id,
     # created_at, id) index in order; with an array it sorted all the project's issues.
     stmt = select(*ISSUE_COLUMNS).where(issues.c.project_id == bindparam("project_id"))
-    if flt.state is not None:
-        stmt = stmt.where(issues.c.state == bindparam("state"))
-    if flt.confidential_visible_to is not None:
-        stmt = stmt.where(
-            or_(issues.c.confidential.is_(False), issues.c.author_id == bindparam("visible_to"))
-        )
-    return stmt
+    return stmt.where(*_shown(flt, bindparam("state"), bindparam("visible_to")))
 
 
 def _with_contacts_json(cut: Subquery, fields: contact_json.Fields, limit: int) -> Select[Any]:
