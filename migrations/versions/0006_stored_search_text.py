@@ -56,9 +56,7 @@ def upgrade() -> None:
             f" GENERATED ALWAYS AS ({_text(columns)}) STORED"
         )
         # Must stay what crmgraph.persistence.crm_lists renders for PostgreSQL.
-        op.execute(f"CREATE INDEX {trigram} ON {table} USING gin (search_text gin_trgm_ops)")
-        op.execute(f"CREATE INDEX {gram} ON {table} USING gin (crm_search_grams(search_text))")
-        op.execute(f"ANALYZE {table}")
+        _index(table, trigram, gram, "search_text")
 
 
 def downgrade() -> None:
@@ -68,7 +66,12 @@ def downgrade() -> None:
         op.execute(f"DROP INDEX IF EXISTS {trigram}")
         op.execute(f"DROP INDEX IF EXISTS {gram}")
         op.execute(f"ALTER TABLE {table} DROP COLUMN search_text")
-        text = f"crm_search_text({', '.join(columns)})"
-        op.execute(f"CREATE INDEX {trigram} ON {table} USING gin ({text} gin_trgm_ops)")
-        op.execute(f"CREATE INDEX {gram} ON {table} USING gin (crm_search_grams({text}))")
-        op.execute(f"ANALYZE {table}")
+        _index(table, trigram, gram, f"crm_search_text({', '.join(columns)})")
+
+
+def _index(table: str, trigram: str, gram: str, searched: str) -> None:
+    """The trigram and gram indexes of ``table`` on the ``searched`` text, then its
+    statistics (the planner prices LIKE and the gram condition from them)."""
+    op.execute(f"CREATE INDEX {trigram} ON {table} USING gin ({searched} gin_trgm_ops)")
+    op.execute(f"CREATE INDEX {gram} ON {table} USING gin (crm_search_grams({searched}))")
+    op.execute(f"ANALYZE {table}")
