@@ -197,14 +197,19 @@ async def test_a_search_joins_organizations_to_its_page_not_to_every_match(
     assert [node["Actual Rows"] * node["Actual Loops"] for node in joined] == [21]
 
 
+@pytest.fixture
+def fresh_statistics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Searches read the gram statistics anew: those read by earlier tests on this
+    database are forgotten."""
+    monkeypatch.setattr(gram_stats, "_LOADED", WeakKeyDictionary())
+
+
 @pytest.mark.postgres_only
 async def test_a_search_asks_the_gram_index_only_for_slices_that_are_not_common(
-    world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+    world: World, db: Database, fresh_statistics: None
 ) -> None:
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the gram indexes exist on PostgreSQL only")
-    # Statistics read by earlier tests on this database are forgotten.
-    monkeypatch.setattr(gram_stats, "_LOADED", WeakKeyDictionary())
     group = await world.group("acme")
     async with db.transaction() as conn:
         await conn.execute(
@@ -229,11 +234,10 @@ async def test_a_search_asks_the_gram_index_only_for_slices_that_are_not_common(
 
 @pytest.mark.postgres_only
 async def test_a_word_most_contacts_hold_walks_the_sort_order_and_a_rare_one_does_not(
-    world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+    world: World, db: Database, fresh_statistics: None
 ) -> None:
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the statistics are PostgreSQL's")
-    monkeypatch.setattr(gram_stats, "_LOADED", WeakKeyDictionary())
     group_id = await _searched_group(world, db)
 
     async def search(word: str) -> tuple[list[str], str]:
