@@ -119,10 +119,22 @@ def _page_query(
     limit = bindparam("page_limit") if written_limit is None else in_text(written_limit)
     query = query.order_by(*order).limit(limit)
     if expand is not None:
-        cut = query.subquery("page")
+        # The page's rows are numbered in their order and the expansion sorted by that
+        # number, an order PostgreSQL cannot take from its input: it then makes every row
+        # before it sends the first. Sent as made, a page whose expansion writes 200 kB
+        # (an issue page with its contacts' JSON) left in some 25 pieces spread over the
+        # statement's run, and psycopg's asynchronous wait costs event-loop work for each:
+        # 2.2 against 1.4 ms of the client's CPU for the same rows. Sorting 100 rows costs
+        # the database next to nothing.
+        position = func.row_number().over(order_by=order).label(POSITION)
+        cut = query.add_columns(position).subquery("page")
         keys = _keys_of(cut, keys)
-        query = expand(cut).order_by(*order_clauses(keys, reverse=page.backward))
+        query = expand(cut).order_by(cut.c[POSITION])
     return query, list(keys)
+
+
+#: The column numbering an expanded page's rows (``_page_query``).
+POSITION = "_page_position"
 
 
 async def _run_page(

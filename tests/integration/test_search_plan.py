@@ -10,7 +10,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from crmgraph.domain.pagination import PageArgs
 from crmgraph.persistence import contacts as contacts_repo
@@ -18,28 +18,8 @@ from crmgraph.persistence import gram_stats
 from crmgraph.persistence.crm_lists import slices
 from crmgraph.persistence.tables import contacts, organizations
 from crmgraph.persistence.unit_of_work import Database
+from tests.plans import plan_of
 from tests.world import World
-
-
-async def _plan(db: Database, search: Any, explain: str = "EXPLAIN") -> str:
-    """The plan PostgreSQL picks for the statement ``search`` sends."""
-    sent: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
-    try:
-        async with db.connect() as conn:
-            await search(conn)
-            statement, parameters = sent[-1]
-            rows = await conn.exec_driver_sql(f"{explain} {statement}", parameters)
-            # Text lines, or one JSON document that psycopg has already parsed.
-            return "\n".join(
-                row[0] if isinstance(row[0], str) else json.dumps(row[0]) for row in rows
-            )
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
 
 
 def _name(n: int) -> str:
@@ -81,14 +61,14 @@ SIZE = 3000
 
 async def _search_plans(db: Database, group_id: int, contact: str, org: str) -> tuple[str, str]:
     page = PageArgs.of(first=20)
-    contact_plan = await _plan(
+    contact_plan = await plan_of(
         db,
         lambda conn: contacts_repo.contacts_page(
             conn, group_id, ids=None, search=contact, state=None, sort="LAST_NAME_ASC",
             page=page,
         ),
     )  # fmt: skip
-    organization_plan = await _plan(
+    organization_plan = await plan_of(
         db,
         lambda conn: contacts_repo.organizations_page(
             conn, group_id, ids=None, search=org, state=None, sort="NAME_ASC", page=page
@@ -139,7 +119,7 @@ async def test_a_deep_page_starts_its_index_scan_at_the_cursor(world: World, db:
             page=PageArgs.of(first=100),
         )  # fmt: skip
     after = PageArgs.of(first=100, after=first.end_cursor)
-    plan = await _plan(
+    plan = await plan_of(
         db,
         lambda conn: contacts_repo.contacts_page(
             conn, group.id, ids=None, search=None, state=None, sort="LAST_NAME_ASC", page=after
@@ -182,7 +162,7 @@ async def test_a_search_joins_organizations_to_its_page_not_to_every_match(
         )  # fmt: skip
         await conn.exec_driver_sql("ANALYZE customer_relations_contacts")
     page = PageArgs.of(first=20)
-    plan = await _plan(
+    plan = await plan_of(
         db,
         lambda conn: contacts_repo.contacts_page(
             conn, group.id, ids=None, search="match", state=None, sort="LAST_NAME_ASC",
