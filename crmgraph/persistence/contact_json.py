@@ -37,22 +37,43 @@ def _text(value: str) -> Any:
 
 _NULL = _text("null")
 
+#: Parts of a JSON text: constants (str) and SQL expressions of type text, never NULL.
+Parts = list[Any]
 
-def _quoted(prefix: str, column: Any) -> Any:
+
+def _joined(parts: Parts) -> Any:
+    """The parts as one text, adjacent constants merged. With ``||``, not ``concat()``:
+    concat looks up an output function for every argument on every call, and the text of
+    an issue page's 300 contacts took 2.1 against 2.8 ms of PostgreSQL's time (the
+    statement with nothing written: 0.6 ms)."""
+    merged: list[Any] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    expressions = [_text(part) if isinstance(part, str) else part for part in merged]
+    joined = expressions[0]
+    for expression in expressions[1:]:
+        joined = joined.op("||", return_type=Text())(expression)
+    return joined
+
+
+def _quoted(prefix: str, column: Any) -> Parts:
     """A global id's JSON text: nothing in it needs escaping."""
-    return func.concat(_text(f'"{prefix}'), column, _text('"'))
+    return [f'"{prefix}', cast(column, Text), '"']
 
 
-def _active(column: Any) -> Any:
-    return case((column == _text("active"), _text("true")), else_=_text("false"))
+def _active(column: Any) -> Parts:
+    return [case((column == _text("active"), _text("true")), else_=_text("false"))]
 
 
-def _json(column: Any) -> Any:
-    return func.coalesce(cast(func.to_json(column), Text), _NULL)
+def _json(column: Any) -> Parts:
+    return [func.coalesce(cast(func.to_json(column), Text), _NULL)]
 
 
 #: Each field's JSON text, by the name the schema layer asks for.
-CONTACT_FIELDS: dict[str, Any] = {
+CONTACT_FIELDS: dict[str, Parts] = {
     "id": _quoted(CONTACT_GID, contacts.c.id),
     "firstName": _json(contacts.c.first_name),
     "lastName": _json(contacts.c.last_name),
@@ -61,7 +82,7 @@ CONTACT_FIELDS: dict[str, Any] = {
     "description": _json(contacts.c.description),
     "active": _active(contacts.c.state),
 }
-ORGANIZATION_FIELDS: dict[str, Any] = {
+ORGANIZATION_FIELDS: dict[str, Parts] = {
     "id": _quoted(ORGANIZATION_GID, organizations.c.id),
     "name": _json(organizations.c.name),
     # The numeric as written ("120.50"): the same number as the Float the object path
@@ -76,22 +97,22 @@ ORGANIZATION = "organization"
 Fields = Sequence[tuple[str, Any]]
 
 
-def _object(fields: Fields, columns: dict[str, Any]) -> Any:
-    """The JSON text of one object: ``{"key":value,...}`` in the order of ``fields``.
-    Written out rather than with ``json_build_object``, whose text has a space around
-    every colon."""
-    parts: list[Any] = []
+def _object(fields: Fields, columns: dict[str, Parts]) -> Parts:
+    """The parts of one object's JSON text: ``{"key":value,...}`` in the order of
+    ``fields``. Written out rather than with ``json_build_object``, whose text has a
+    space around every colon."""
+    parts: Parts = []
     for n, (key, what) in enumerate(fields):
-        parts.append(_text(("{" if n == 0 else ",") + orjson.dumps(key).decode() + ":"))
+        parts.append(("{" if n == 0 else ",") + orjson.dumps(key).decode() + ":")
         if isinstance(what, tuple) and what[0] == TYPENAME:
-            parts.append(_text(orjson.dumps(what[1]).decode()))
+            parts.append(orjson.dumps(what[1]).decode())
         elif isinstance(what, tuple) and what[0] == ORGANIZATION:
-            nested = _object(what[1], ORGANIZATION_FIELDS)
+            nested = _joined(_object(what[1], ORGANIZATION_FIELDS))
             parts.append(case((organizations.c.id.is_(None), _NULL), else_=nested))
         else:
-            parts.append(columns[what])
-    parts.append(_text("}" if parts else "{}"))
-    return func.concat(*parts)
+            parts.extend(columns[what])
+    parts.append("}" if parts else "{}")
+    return parts
 
 
 #: Statements by the fields they write; the keys are the query's response names, so the
@@ -154,9 +175,11 @@ def _aggregated(links: Any, order: Any, fields: Fields) -> Select[Any]:
     """Over ``links`` (rows with a ``contact_id``), their contacts as one JSON array of
     ``fields`` in the order of ``order`` (``contacts_json``) and the contacts' groups
     (``contact_groups``): the one place the text both statements answer is written."""
-    nodes = func.string_agg(_object(fields, CONTACT_FIELDS), aggregate_order_by(_text(","), order))
+    each = _joined(_object(fields, CONTACT_FIELDS))
+    nodes = func.string_agg(each, aggregate_order_by(_text(","), order))
     columns: list[Any] = [
-        func.concat(_text("["), nodes, _text("]")).label("contacts_json"),
+        # string_agg of no rows is NULL: then ``[]``.
+        _joined(["[", func.coalesce(nodes, _text("")), "]"]).label("contacts_json"),
         func.array_agg(contacts.c.group_id.distinct(), type_=_RAW).label("contact_groups"),
     ]
     return select(*columns).select_from(
