@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, insert, or_, select, true, update
@@ -229,8 +230,17 @@ async def issues_page_with_contacts_json(
         expand=lambda cut: _with_contacts_json(cut, fields, contacts_limit),
         limit_in_text=True,
     )
-    found = {row.id: (row.contacts_json, row.contact_groups or []) for row in rows.items}
+    found = {
+        issue_id: (text, groups or [])
+        for issue_id, text, groups in map(_ID_AND_CONTACTS, rows.items)
+    }
     return rows.map(to_issue), found
+
+
+#: The issue's id and its contacts' text and groups from a row of ``_with_contacts_json``,
+#: by position (the issue's columns first, the contacts' two last): a Row's attribute
+#: costs about 0.8 µs, a quarter of a millisecond for a page of 100.
+_ID_AND_CONTACTS = itemgetter(0, -2, -1)
 
 
 def _by_name(flt: IssueFilter) -> Select[Any]:
