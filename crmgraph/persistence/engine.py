@@ -10,6 +10,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from crmgraph.persistence.driver import EagerReadConnection
+
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+psycopg")
 
 
@@ -66,7 +68,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> tuple[AsyncEngine, Statem
         # changes.
         given = parsed.query.get("options") or ()
         options = " ".join([*([given] if isinstance(given, str) else given), "-c TimeZone=UTC"])
-        kwargs.update(connect_args={"options": options})
+        kwargs.update(
+            connect_args={"options": options, "async_creator_fn": EagerReadConnection.connect}
+        )
     else:
         kwargs.update(connect_args={"timeout": 30})
     engine = create_async_engine(parsed, **kwargs)
