@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install graphiql-assets clean
+.PHONY: run test lint bench bench-tools duel install graphiql-assets clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,10 +32,16 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # Benchmarks against the local PostgreSQL (see docs/performance.md); wrk is the load generator.
-bench: $(STAMP)
+bench-tools:
 	command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y wrk))
 	pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+
+bench: $(STAMP) bench-tools
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Two builds loaded at the same time: BENCH_ARGS="--old COMMIT [--only Q1,Q2]".
+duel: $(STAMP) bench-tools
+	$(BIN)/python bench/duel.py $(BENCH_ARGS)
 
 graphiql-assets:
 	bash scripts/fetch-graphiql.sh

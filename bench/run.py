@@ -167,13 +167,19 @@ async def count_statements(url: str, token: str, operations: list[Operation]) ->
     return counts
 
 
-def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, port: int, workers: int, tree: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``crmgraph serve`` on ``url``; with ``tree``, the code of that checkout (the
+    package is installed editable, so without it a server runs this checkout's code)."""
     env = dict(os.environ, CRMGRAPH_DATABASE_URL=url, CRMGRAPH_SECRET=SECRET)
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
     binary = Path(sys.executable).parent / "crmgraph"
     server = subprocess.Popen(
         [str(binary), "serve", "--port", str(port), "--workers", str(workers),
          "--log-level", "warning"],
-        env=env, start_new_session=True,
+        env=env, start_new_session=True, cwd=tree,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -222,7 +228,7 @@ def child_pids(pid: int) -> list[int]:
     return found
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of one process (0 once it is gone)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -247,12 +253,12 @@ def cpu_snapshot(server: subprocess.Popen[bytes]) -> dict[str, float]:
     """CPU seconds used so far by the server's processes, PostgreSQL's and finished children
     of this process (wrk), to split each request's CPU between them."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    workers = {p: _cpu_seconds(p) for p in [server.pid, *child_pids(server.pid)]}
+    workers = {p: cpu_seconds(p) for p in [server.pid, *child_pids(server.pid)]}
     if os.environ.get("BENCH_SHOW_WORKERS"):
         print("  worker CPU s:", {p: round(v, 2) for p, v in workers.items()})
     return {
         "server": sum(workers.values()),
-        "database": sum(_cpu_seconds(p) for p in _postgres_pids()),
+        "database": sum(cpu_seconds(p) for p in _postgres_pids()),
         "client": usage.ru_utime + usage.ru_stime,
     }
 
