@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 import strawberry
+from strawberry.extensions import ParserCache
 
 from crmgraph.schema import completion
+from crmgraph.schema import execution as direct_execution
 from crmgraph.schema.execution import DirectLeafExecutionContext
 
 
@@ -211,3 +213,64 @@ async def test_completions_are_kept_for_a_bounded_number_of_selection_shapes() -
         assert result.data is not None
         assert result.data["shelves"][0]["best"] == {f"a{n}": "a"}
     assert 0 < len(completion._COMPLETIONS) <= completion.MAX_COMPLETIONS
+
+
+class PlanningContext(DirectLeafExecutionContext):
+    planned: list[str] = []
+
+    def _field(self, parent_type: Any, response_name: str, details: Any) -> Any:
+        PlanningContext.planned.append(f"{parent_type.name}.{response_name}")
+        return super()._field(parent_type, response_name, details)
+
+
+# As the service's schema: a query text parsed once, its nodes the same in every request.
+CACHED = strawberry.Schema(
+    query=Query,
+    execution_context_class=PlanningContext,
+    extensions=[lambda: ParserCache(maxsize=10)],
+)
+SKIPPING = "query($on: Boolean!) { shelves { label @include(if: $on) best { name } } }"
+
+
+@pytest.fixture
+def no_plans_yet() -> None:
+    """Plans are shared by the whole process: each test starts without any."""
+    direct_execution._SHARED_PLANS.clear()
+    PlanningContext.planned.clear()
+
+
+@pytest.mark.usefixtures("no_plans_yet")
+async def test_a_query_sent_again_is_answered_with_the_plans_made_the_first_time() -> None:
+    query = "{ shelves { label best { name color } } }"
+    first = await CACHED.execute(query)
+    assert PlanningContext.planned == ["Query.shelves", "Shelf.label", "Shelf.best",
+                                       "Item.name", "Item.color"]  # fmt: skip
+    again = await CACHED.execute(query)
+    assert again.data == first.data
+    assert len(PlanningContext.planned) == 5
+
+
+@pytest.mark.usefixtures("no_plans_yet")
+@pytest.mark.parametrize("first", [True, False])
+async def test_plans_are_shared_only_between_requests_with_the_same_variables(
+    first: bool,
+) -> None:
+    answers = {}
+    for on in (first, not first, first):
+        result = await CACHED.execute(SKIPPING, variable_values={"on": on})
+        answers[on] = result.data
+    assert answers[True] == {"shelves": [{"label": "one", "best": {"name": "a"}},
+                                         {"label": "two", "best": None}]}  # fmt: skip
+    assert answers[False] == {"shelves": [{"best": {"name": "a"}}, {"best": None}]}
+    # The third request, with the first one's variables, planned nothing.
+    assert PlanningContext.planned.count("Query.shelves") == 2
+
+
+async def test_variables_that_are_not_plain_data_are_planned_per_request() -> None:
+    assert direct_execution._frozen({"a": [1, {"b": True}], "c": None}) == (
+        "dict",
+        (("a", ("list", (("int", 1), ("dict", (("b", ("bool", True)),))))),
+         ("c", ("NoneType", None))),
+    )  # fmt: skip
+    assert direct_execution._frozen({"a": 1}) != direct_execution._frozen({"a": True})
+    assert direct_execution._frozen({"when": object()}) is None
