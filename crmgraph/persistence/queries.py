@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Subquery
 
 from crmgraph.domain.pagination import Page, PageArgs
-from crmgraph.persistence.keyset import SortKey, between_cursors, keyed, order_clauses, paged
+from crmgraph.persistence.keyset import (
+    SortKey,
+    between_cursors,
+    cursor_bounds,
+    keyed,
+    order_clauses,
+    paged,
+)
 
 
 def like_pattern(word: str) -> str:
@@ -68,10 +75,11 @@ async def fetch_page_by_shape(
 ) -> Page[Row[Any]]:
     """``fetch_page`` of ``build()``, a statement that holds all its values as named
     parameters (``params``); ``shape`` must determine that statement, ``keys`` and
-    ``expand``, as they are built into the cached query. A first
-    page's finished query is then built once per shape: building the subqueries and
-    their columns cost more CPU than running the search (1 to 2 ms a request). Pages
-    after a cursor are built each time (the cursor's values are written into them).
+    ``expand``, as they are built into the cached query. The finished query is then
+    built once per shape: building the subqueries and their columns cost more CPU than
+    running the search (1 to 2 ms a request). A page between cursors has the cursors'
+    values as named parameters too (``keyset.cursor_bounds``); which of them are NULL
+    is part of the shape.
 
     ``limit_in_text`` writes the page's limit into the statement rather than passing it:
     PostgreSQL then keeps one plan for the prepared statement after five runs, where a
@@ -80,20 +88,21 @@ async def fetch_page_by_shape(
     """
     if page.limit == 0:
         return Page.empty()
-    if page.after is not None or page.before is not None:
-        return await fetch_page(
-            conn, build(), keys, page, filter_first=filter_first, expand=expand, params=params
-        )
+    bounds = cursor_bounds(keys, page)
+    nulls = tuple((name, value is None) for name, value in bounds.items())
     written = page.limit + 1 if limit_in_text else None
-    cache_key = (shape, page.backward, filter_first, expand is not None, written, conn.dialect.name)
+    cache_key = (
+        shape, page.backward, filter_first, expand is not None, written, nulls, conn.dialect.name
+    )  # fmt: skip
     cached = _SHAPED_QUERIES.get(cache_key)
     if cached is None:
         if len(_SHAPED_QUERIES) >= 256:  # shapes are few; this bounds a flood of odd ones
             _SHAPED_QUERIES.clear()
-        cached = _page_query(build(), keys, page, filter_first, expand, written)
+        cached = _page_query(build(), keys, page, filter_first, expand, written, bounds)
         _SHAPED_QUERIES[cache_key] = cached
     query, cached_keys = cached
-    return await _run_page(conn, query, cached_keys, page, params)
+    given = {name: value for name, value in bounds.items() if value is not None}
+    return await _run_page(conn, query, cached_keys, page, {**params, **given})
 
 
 _SHAPED_QUERIES: dict[tuple[Any, ...], tuple[Select[Any], list[SortKey]]] = {}
@@ -106,10 +115,12 @@ def _page_query(
     filter_first: bool,
     expand: Callable[[Subquery], Select[Any]] | None,
     written_limit: int | None = None,
+    bounds: dict[str, Any] | None = None,
 ) -> tuple[Select[Any], list[SortKey]]:
     """The query for a page of ``stmt`` (its limit the parameter ``page_limit``, or
-    ``written_limit`` written out) and the keys as its columns."""
-    query = between_cursors(keyed(stmt, keys), keys, page)
+    ``written_limit`` written out; with ``bounds``, the cursors as named parameters) and
+    the keys as its columns."""
+    query = between_cursors(keyed(stmt, keys), keys, page, bounds)
     if filter_first:
         # OFFSET 0 keeps PostgreSQL from merging the subquery back into the outer query.
         matched = query.offset(0).subquery("matched")

@@ -54,3 +54,31 @@ async def test_a_contact_list_without_words_keeps_one_plan(world: World, db: Dat
     # Its plan is the same for any group; with the limit as a parameter PostgreSQL planned
     # every run anew.
     assert kept > 0
+
+
+async def test_contact_pages_after_any_cursor_keep_one_plan(world: World, db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("prepared statements and their plans are PostgreSQL's")
+    acme = await world.group("acme")
+    await world.many_contacts(acme, 2000)
+    async with db.connect() as conn:
+        first = await contacts_repo.contacts_page(
+            conn, acme.id, ids=None, search=None, state=None, sort="LAST_NAME_ASC",
+            page=PageArgs.of(first=RUNS),
+        )  # fmt: skip
+    cursors = iter(first.cursors[:RUNS])
+    expected = iter([*first.items[1:], None])
+
+    async def listed(conn: Any) -> None:
+        page = await contacts_repo.contacts_page(
+            conn, acme.id, ids=None, search=None, state=None, sort="LAST_NAME_ASC",
+            page=PageArgs.of(first=1, after=next(cursors)),
+        )  # fmt: skip
+        following = next(expected)
+        if following is not None:
+            assert [c.id for c in page.items] == [following.id]
+
+    plans = await _generic_plans(db, listed)
+    [kept] = [n for sql, n in plans.items() if "customer_relations_contacts" in sql]
+    # One statement for every cursor, its values parameters and its limit written out.
+    assert kept > 0
