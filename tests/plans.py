@@ -1,4 +1,5 @@
-"""The plan PostgreSQL picks for a statement the code under test sends."""
+"""Plans PostgreSQL picks for statements the code under test sends, and the contact
+page most plan tests read."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from typing import Any
 
 from sqlalchemy import event
 
+from crmgraph.domain.contacts import ContactWithOrganization
+from crmgraph.domain.pagination import Page, PageArgs
+from crmgraph.persistence import contacts as contacts_repo
 from crmgraph.persistence.unit_of_work import Database
 
 
@@ -29,3 +33,12 @@ async def plan_of(db: Database, work: Any, explain: str = "EXPLAIN") -> str:
             )
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
+
+
+async def contacts_by_name(
+    conn: Any, group_id: int, page: PageArgs, search: str | None = None
+) -> Page[ContactWithOrganization]:
+    """A page of the group's contacts in the default order (last name), all states."""
+    return await contacts_repo.contacts_page(
+        conn, group_id, ids=None, search=search, state=None, sort="LAST_NAME_ASC", page=page
+    )

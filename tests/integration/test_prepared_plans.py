@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from crmgraph.domain.pagination import PageArgs
-from crmgraph.persistence import contacts as contacts_repo
 from crmgraph.persistence.unit_of_work import Database
+from tests.plans import contacts_by_name
 from tests.world import World
 
 #: psycopg prepares a statement at its fifth run; PostgreSQL weighs a generic plan after
@@ -43,10 +43,7 @@ async def test_a_contact_list_without_words_keeps_one_plan(world: World, db: Dat
     await world.many_contacts(acme, 2000)
 
     async def listed(conn: Any) -> None:
-        page = await contacts_repo.contacts_page(
-            conn, acme.id, ids=None, search=None, state=None, sort="LAST_NAME_ASC",
-            page=PageArgs.of(first=3),
-        )  # fmt: skip
+        page = await contacts_by_name(conn, acme.id, PageArgs.of(first=3))
         assert len(page.items) == 3
 
     plans = await _generic_plans(db, listed)
@@ -62,18 +59,12 @@ async def test_contact_pages_after_any_cursor_keep_one_plan(world: World, db: Da
     acme = await world.group("acme")
     await world.many_contacts(acme, 2000)
     async with db.connect() as conn:
-        first = await contacts_repo.contacts_page(
-            conn, acme.id, ids=None, search=None, state=None, sort="LAST_NAME_ASC",
-            page=PageArgs.of(first=RUNS),
-        )  # fmt: skip
+        first = await contacts_by_name(conn, acme.id, PageArgs.of(first=RUNS))
     cursors = iter(first.cursors[:RUNS])
     expected = iter([*first.items[1:], None])
 
     async def listed(conn: Any) -> None:
-        page = await contacts_repo.contacts_page(
-            conn, acme.id, ids=None, search=None, state=None, sort="LAST_NAME_ASC",
-            page=PageArgs.of(first=1, after=next(cursors)),
-        )  # fmt: skip
+        page = await contacts_by_name(conn, acme.id, PageArgs.of(first=1, after=next(cursors)))
         following = next(expected)
         if following is not None:
             assert [c.id for c in page.items] == [following.id]

@@ -18,7 +18,7 @@ from crmgraph.persistence import gram_stats
 from crmgraph.persistence.crm_lists import slices
 from crmgraph.persistence.tables import contacts, organizations
 from crmgraph.persistence.unit_of_work import Database
-from tests.plans import plan_of
+from tests.plans import contacts_by_name, plan_of
 from tests.world import World
 
 
@@ -63,10 +63,7 @@ async def _search_plans(db: Database, group_id: int, contact: str, org: str) -> 
     page = PageArgs.of(first=20)
     contact_plan = await plan_of(
         db,
-        lambda conn: contacts_repo.contacts_page(
-            conn, group_id, ids=None, search=contact, state=None, sort="LAST_NAME_ASC",
-            page=page,
-        ),
+        lambda conn: contacts_by_name(conn, group_id, page, contact),
     )  # fmt: skip
     organization_plan = await plan_of(
         db,
@@ -114,16 +111,11 @@ async def test_a_deep_page_starts_its_index_scan_at_the_cursor(world: World, db:
     group = await world.group("acme")
     await world.many_contacts(group, 2000)
     async with db.connect() as conn:
-        first = await contacts_repo.contacts_page(
-            conn, group.id, ids=None, search=None, state=None, sort="LAST_NAME_ASC",
-            page=PageArgs.of(first=100),
-        )  # fmt: skip
+        first = await contacts_by_name(conn, group.id, PageArgs.of(first=100))
     after = PageArgs.of(first=100, after=first.end_cursor)
     plan = await plan_of(
         db,
-        lambda conn: contacts_repo.contacts_page(
-            conn, group.id, ids=None, search=None, state=None, sort="LAST_NAME_ASC", page=after
-        ),
+        lambda conn: contacts_by_name(conn, group.id, after),
     )
     # The cursor is part of the index condition, not a filter over the rows before it.
     condition = next(line for line in plan.splitlines() if "Index Cond" in line)
@@ -164,10 +156,7 @@ async def test_a_search_joins_organizations_to_its_page_not_to_every_match(
     page = PageArgs.of(first=20)
     plan = await plan_of(
         db,
-        lambda conn: contacts_repo.contacts_page(
-            conn, group.id, ids=None, search="match", state=None, sort="LAST_NAME_ASC",
-            page=page,
-        ),
+        lambda conn: contacts_by_name(conn, group.id, page, "match"),
         "EXPLAIN (ANALYZE, FORMAT JSON)",
     )  # fmt: skip
     [root] = json.loads(plan)
@@ -202,10 +191,7 @@ async def test_a_search_asks_the_gram_index_only_for_slices_that_are_not_common(
         await conn.exec_driver_sql("ANALYZE customer_relations_contacts")
     page = PageArgs.of(first=20)
     async with db.connect() as conn:
-        found = await contacts_repo.contacts_page(
-            conn, group.id, ids=None, search="commonwealth", state=None,
-            sort="LAST_NAME_ASC", page=page,
-        )  # fmt: skip
+        found = await contacts_by_name(conn, group.id, page, "commonwealth")
     assert [c.first_name for c in found.items] == ["First0", "First100", "First200", "First300"]
     [asked] = re.findall(r"@> ARRAY\[([^]]*)\]", db.counter.statements[-1])
     # Every contact holds "comm", "ommo" and "mmon"; the rest are in four of them.
@@ -223,10 +209,7 @@ async def test_a_word_most_contacts_hold_walks_the_sort_order_and_a_rare_one_doe
     async def search(word: str) -> tuple[list[str], str]:
         """The last names found and the statement sent for them."""
         async with db.connect() as conn:
-            found = await contacts_repo.contacts_page(
-                conn, group_id, ids=None, search=word, state=None, sort="LAST_NAME_ASC",
-                page=PageArgs.of(first=20),
-            )  # fmt: skip
+            found = await contacts_by_name(conn, group_id, PageArgs.of(first=20), word)
         return [contact.last_name for contact in found.items], db.counter.statements[-1]
 
     # Every contact's email holds "example": the first 20 by name, read in order.

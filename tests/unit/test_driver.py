@@ -35,6 +35,15 @@ def _drive(gen: Generator[Wait, Any, bytes]) -> tuple[bytes, int]:
         return stop.value, waits
 
 
+def _finished(gen: Generator[Wait, Any, Any], ready: Ready) -> Any:
+    """What ``gen`` returns when sent ``ready``; it must finish then."""
+    try:
+        gen.send(ready)
+    except StopIteration as stop:
+        return stop.value
+    raise AssertionError("the generator should have finished")
+
+
 def test_data_already_in_the_socket_is_read_without_a_wait() -> None:
     ours, theirs = socket.socketpair()
     with ours, theirs:
@@ -48,12 +57,7 @@ def test_an_empty_socket_is_waited_for_through_the_loop() -> None:
         gen = reading_ahead(_reader(ours, 3), ours.fileno())
         assert next(gen) == Wait.R  # nothing there: the caller waits
         theirs.sendall(b"xyz")
-        try:
-            gen.send(Ready.R)
-        except StopIteration as stop:
-            assert stop.value == b"xyz"
-        else:
-            raise AssertionError("the reader should have finished")
+        assert _finished(gen, Ready.R) == b"xyz"
 
 
 def test_other_waits_pass_through_unchanged() -> None:
@@ -66,9 +70,4 @@ def test_other_waits_pass_through_unchanged() -> None:
         theirs.sendall(b"data")  # readable, but the generator waits for writing
         gen = reading_ahead(writer(), ours.fileno())
         assert next(gen) == Wait.W
-        try:
-            gen.send(Ready.W)
-        except StopIteration as stop:
-            assert stop.value == f"sent after {Ready.W!r}"
-        else:
-            raise AssertionError("the writer should have finished")
+        assert _finished(gen, Ready.W) == f"sent after {Ready.W!r}"
