@@ -84,13 +84,13 @@ def _contacts_query(
 
 
 def _organizations_query(
-    group_id: int,
+    group_id: Any,
     ids: Sequence[int] | None,
     words: Sequence[Any],
     state: StateFilter | None,
     columns: Sequence[Any] = ORGANIZATION_COLUMNS,
 ) -> Select[Any]:
-    """Organizations of a group matching the ``words`` conditions."""
+    """Organizations of a group (an id or a parameter) matching the ``words`` conditions."""
     stmt = select(*columns).where(organizations.c.group_id == group_id)
     if ids is not None:
         stmt = stmt.where(organizations.c.id.in_(ids))
@@ -171,11 +171,31 @@ async def organizations_page(
 ) -> Page[Organization]:
     """``lean``: without timestamps (None), for queries that do not ask for them."""
     columns = LEAN_ORGANIZATION_COLUMNS if lean else ORGANIZATION_COLUMNS
+    keys = organization_order(sort)
     words, common = await _searched(conn, search, ORGANIZATION_GRAMS)
-    conditions = words_match(search, ORGANIZATION_SEARCH, common)
-    stmt = _organizations_query(group_id, ids, conditions, state, columns)
     filter_first = finds_all_first(words, common)
-    found = await fetch_page(conn, stmt, organization_order(sort), page, filter_first=filter_first)
+    if ids is not None:
+        conditions = words_match(search, ORGANIZATION_SEARCH, common)
+        stmt = _organizations_query(group_id, ids, conditions, state, columns)
+        found = await fetch_page(conn, stmt, keys, page, filter_first=filter_first)
+        return found.map(to_organization)
+    # Built once per shape, as the contact list is (contacts_page).
+    conditions, params, word_shape = words_match_by_name(words, ORGANIZATION_SEARCH, common)
+
+    def build() -> Select[Any]:
+        return _organizations_query(bindparam("group_id"), None, conditions, state, columns)
+
+    params["group_id"] = group_id
+    found = await fetch_page_by_shape(
+        conn,
+        ("organizations", sort, lean, state, word_shape),
+        build,
+        keys,
+        page,
+        params,
+        filter_first=filter_first,
+        limit_in_text=not words,
+    )
     return found.map(to_organization)
 
 

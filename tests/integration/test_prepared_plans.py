@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from crmgraph.domain.pagination import PageArgs
+from crmgraph.persistence import contacts as contacts_repo
 from crmgraph.persistence.unit_of_work import Database
 from tests.plans import contacts_by_name
 from tests.world import World
@@ -73,3 +74,30 @@ async def test_contact_pages_after_any_cursor_keep_one_plan(world: World, db: Da
     [kept] = [n for sql, n in plans.items() if "customer_relations_contacts" in sql]
     # One statement for every cursor, its values parameters and its limit written out.
     assert kept > 0
+
+
+async def test_organization_pages_send_one_statement_for_any_group_and_cursor(
+    world: World, db: Database
+) -> None:
+    seen: dict[str, list[str]] = {}
+    for path in ("acme", "beta"):
+        group = await world.group(path)
+        for name in ("Alpha", "Bravo", "Charlie"):
+            await world.organization(group, f"{name} {path}")
+        async with db.connect() as conn:
+            first = await contacts_repo.organizations_page(
+                conn, group.id, ids=None, search=None, state=None, sort="NAME_ASC",
+                page=PageArgs.of(first=2),
+            )  # fmt: skip
+            db.counter.reset()
+            rest = await contacts_repo.organizations_page(
+                conn, group.id, ids=None, search=None, state=None, sort="NAME_ASC",
+                page=PageArgs.of(first=2, after=first.cursors[-1]),
+            )  # fmt: skip
+        seen[path] = [o.name for o in [*first.items, *rest.items]] + db.counter.statements
+    assert seen["acme"][:3] == ["Alpha acme", "Bravo acme", "Charlie acme"]
+    assert seen["beta"][:3] == ["Alpha beta", "Bravo beta", "Charlie beta"]
+    # One text for both groups and cursors (psycopg prepares it, PostgreSQL keeps its
+    # plan), the limit written into it.
+    [statement] = set(seen["acme"][3:] + seen["beta"][3:])
+    assert "LIMIT 3" in statement
