@@ -187,13 +187,11 @@ def between_cursors(
     (``cursor_bounds`` of the page), the cursors' values are named parameters to be
     given when the statement runs (those that are NULL shape it instead), so that one
     statement serves every cursor with the same NULLs."""
-    for side, cursor, reverse in (("after", page.after, False), ("before", page.before, True)):
-        if cursor is None:
-            continue
+    for side, cursor, reverse in _cursors(page):
         if bounds is None:
             values, names = _cursor_values(keys, cursor), None
         else:
-            names = [f"{side}_{n}" for n in range(len(keys))]
+            names = _bound_names(side, keys)
             values = [bounds[name] for name in names]
         stmt = stmt.where(_beyond(keys, values, reverse, names))
     return stmt
@@ -203,11 +201,21 @@ def cursor_bounds(keys: Sequence[SortKey], page: PageArgs) -> dict[str, Any]:
     """The values of the page's cursors by the parameter names ``between_cursors`` gives
     them (``after_0``, ``before_1``...); refuses a cursor that does not fit ``keys``."""
     bounds: dict[str, Any] = {}
-    for side, cursor in (("after", page.after), ("before", page.before)):
-        if cursor is not None:
-            for n, value in enumerate(_cursor_values(keys, cursor)):
-                bounds[f"{side}_{n}"] = value
+    for side, cursor, _ in _cursors(page):
+        bounds.update(zip(_bound_names(side, keys), _cursor_values(keys, cursor), strict=True))
     return bounds
+
+
+def _cursors(page: PageArgs) -> list[tuple[str, str, bool]]:
+    """The page's cursors, each with its side's name and whether the rows sought lie
+    before it."""
+    sides = (("after", page.after, False), ("before", page.before, True))
+    return [(side, cursor, reverse) for side, cursor, reverse in sides if cursor is not None]
+
+
+def _bound_names(side: str, keys: Sequence[SortKey]) -> list[str]:
+    """The parameter names of one cursor's values, a key each."""
+    return [f"{side}_{n}" for n in range(len(keys))]
 
 
 def paged(rows: list[Row[Any]], keys: Sequence[SortKey], page: PageArgs) -> Page[Row[Any]]:
