@@ -36,11 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.operations import Operation, build
 from bench.run import (
     DEFAULT_URL,
-    child_pids,
     cpu_seconds,
     ensure_database,
     prepare,
     run_wrk,
+    server_cpu_seconds,
     start_server,
     stop_server,
 )
@@ -68,9 +68,8 @@ class Contender:
         self.server = start_server(named.render_as_string(False), port, workers, tree)
 
     def cpu(self) -> tuple[float, dict[int, float]]:
-        processes = [self.server.pid, *child_pids(self.server.pid)]
         database = {pid: cpu_seconds(pid) for pid in backends(self.url, self.name)}
-        return sum(cpu_seconds(pid) for pid in processes), database
+        return sum(server_cpu_seconds(self.server).values()), database
 
 
 def one_round(

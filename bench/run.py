@@ -237,6 +237,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu_seconds(server: subprocess.Popen[bytes]) -> dict[int, float]:
+    """CPU seconds used so far by the server's process and its workers, by pid."""
+    return {p: cpu_seconds(p) for p in [server.pid, *child_pids(server.pid)]}
+
+
 def _postgres_pids() -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -253,7 +258,7 @@ def cpu_snapshot(server: subprocess.Popen[bytes]) -> dict[str, float]:
     """CPU seconds used so far by the server's processes, PostgreSQL's and finished children
     of this process (wrk), to split each request's CPU between them."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    workers = {p: cpu_seconds(p) for p in [server.pid, *child_pids(server.pid)]}
+    workers = server_cpu_seconds(server)
     if os.environ.get("BENCH_SHOW_WORKERS"):
         print("  worker CPU s:", {p: round(v, 2) for p, v in workers.items()})
     return {
